@@ -1,0 +1,26 @@
+namespace KlingService.Contracts;
+
+/// <summary>Stable failure codes; travel on the wire by name. New codes may be added.</summary>
+public enum VideoFailureReason
+{
+    /// <summary>The command broke a validation rule; nothing was spent.</summary>
+    InvalidRequest,
+
+    /// <summary>The API key was refused (401/403).</summary>
+    Unauthorized,
+
+    /// <summary>The provider refused the request as invalid (400).</summary>
+    ProviderRejected,
+
+    /// <summary>The provider ran the task and reported it failed.</summary>
+    GenerationFailed,
+
+    /// <summary>The job did not finish before the configured deadline.</summary>
+    TimedOut,
+
+    /// <summary>The provider stayed unavailable (429, 5xx, timeouts) past the retry limit.</summary>
+    ProviderUnavailable,
+
+    /// <summary>The service itself failed to handle the request; the message is in its error queue.</summary>
+    InternalError,
+}

@@ -1,0 +1,17 @@
+namespace KlingService.Simulator;
+
+/// <summary>A simulator started in this process.</summary>
+public sealed class RunningSimulator(WebApplication app, Uri baseAddress, TaskBoard board, SimulatorOptions options) : IAsyncDisposable
+{
+    public Uri BaseAddress { get; } = baseAddress;
+
+    public TaskBoard Board { get; } = board;
+
+    public SimulatorOptions Options { get; } = options;
+
+    public async ValueTask DisposeAsync()
+    {
+        await app.StopAsync();
+        await app.DisposeAsync();
+    }
+}

@@ -1,0 +1,33 @@
+using KlingService.Contracts;
+using KlingService.Kling;
+using MassTransit;
+
+namespace KlingService.Generation;
+
+/// <summary>
+/// A command whose every retry and redelivery failed lands in the error queue; its client still
+/// deserves an answer, so the job ends here with a classified <see cref="VideoFailed"/>.
+/// </summary>
+public sealed class GenerateVideoFaultConsumer(IRequestLedger ledger, ILogger<GenerateVideoFaultConsumer> logger)
+    : IConsumer<Fault<GenerateVideo>>
+{
+    public async Task Consume(ConsumeContext<Fault<GenerateVideo>> context)
+    {
+        var command = context.Message.Message;
+        var exception = context.Message.Exceptions.FirstOrDefault();
+        var providerTrouble = exception?.ExceptionType is { } type
+            && (type == typeof(KlingApiException).FullName || type.StartsWith("System.Net.Http.", StringComparison.Ordinal) || type == typeof(TaskCanceledException).FullName);
+        var reason = providerTrouble ? VideoFailureReason.ProviderUnavailable : VideoFailureReason.InternalError;
+        var message = providerTrouble
+            ? $"The provider stayed unavailable through every retry: {exception?.Message}"
+            : "The service could not handle this request; it has been kept in the error queue for inspection.";
+
+        GenerationLog.GaveUp(logger, command.RequestId, exception?.Message ?? "no detail");
+        if (command.RequestId != Guid.Empty)
+        {
+            await ledger.RecordEndedAsync(command.RequestId, context.CancellationToken);
+        }
+
+        await context.Publish(new VideoFailed(command.RequestId, null, reason, message));
+    }
+}

@@ -1,0 +1,50 @@
+using KlingService.Contracts;
+using MassTransit;
+
+namespace KlingService.Generation;
+
+/// <summary>One tracked Kling task. CorrelationId is <see cref="TaskCorrelation.FromTaskId"/> of <see cref="TaskId"/>.</summary>
+public sealed class VideoJobState : SagaStateMachineInstance, ISagaVersion
+{
+    public Guid CorrelationId { get; set; }
+
+    public int Version { get; set; }
+
+    public string CurrentState { get; set; } = "";
+
+    public string TaskId { get; set; } = "";
+
+    public Guid RequestId { get; set; }
+
+    public VideoMode Mode { get; set; }
+
+    public int DurationSeconds { get; set; }
+
+    public DateTimeOffset SubmittedAt { get; set; }
+
+    /// <summary>The provider's last reported status, verbatim.</summary>
+    public string? Status { get; set; }
+
+    public int? ProgressPercent { get; set; }
+
+    public int? EtaSeconds { get; set; }
+
+    /// <summary>True when the last check saw a new status or progress, so subscribers hear of it.</summary>
+    public bool Changed { get; set; }
+
+    public int ChecksMade { get; set; }
+
+    public int ConsecutiveCheckFailures { get; set; }
+
+    public string? VideoUrl { get; set; }
+
+    public int? VideoUrlTtlSeconds { get; set; }
+
+    public string? VideoType { get; set; }
+
+    public string? FailureMessage { get; set; }
+
+    public Guid? StatusCheckTokenId { get; set; }
+
+    public Guid? DeadlineTokenId { get; set; }
+}

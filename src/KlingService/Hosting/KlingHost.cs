@@ -1,0 +1,25 @@
+namespace KlingService.Hosting;
+
+/// <summary>The service's host, built the same way for the long-running service and the demo.</summary>
+public static class KlingHost
+{
+    public static async Task<(WebApplication App, IAsyncDisposable? Simulator)> BuildAsync(
+        string[] args, IDictionary<string, string?>? overrides = null, CancellationToken cancellationToken = default)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        if (overrides is not null)
+        {
+            builder.Configuration.AddInMemoryCollection(overrides);
+        }
+
+        builder.WebHost.UseUrls(builder.Configuration["Health:Urls"] ?? "http://127.0.0.1:8081");
+        var simulator = await EmbeddedSimulator.StartWhenNoApiKeyAsync(builder, cancellationToken);
+
+        builder.Services.AddKlingService(builder.Configuration);
+        builder.Services.AddKlingBus();
+
+        var app = builder.Build();
+        app.MapGet("/health/live", () => Results.Ok("live"));
+        return (app, simulator);
+    }
+}

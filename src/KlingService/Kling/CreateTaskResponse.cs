@@ -1,0 +1,5 @@
+using System.Text.Json.Serialization;
+
+namespace KlingService.Kling;
+
+public sealed record CreateTaskResponse([property: JsonPropertyName("task_id")] string TaskId);

@@ -1,0 +1,33 @@
+using System.Net;
+
+namespace KlingService.Kling;
+
+/// <summary>
+/// A failed provider call, already classified. It holds no request, headers or body beyond the
+/// provider's short message, so it is safe to log and to carry in a fault.
+/// </summary>
+public sealed class KlingApiException(KlingErrorKind kind, HttpStatusCode? statusCode, string message, TimeSpan? retryAfter = null)
+    : Exception(message)
+{
+    public KlingErrorKind Kind { get; } = kind;
+
+    public HttpStatusCode? StatusCode { get; } = statusCode;
+
+    public TimeSpan? RetryAfter { get; } = retryAfter;
+
+    public static KlingErrorKind Classify(HttpStatusCode status) => (int)status switch
+    {
+        400 or 422 => KlingErrorKind.Rejected,
+        401 or 403 => KlingErrorKind.Unauthorized,
+        404 => KlingErrorKind.NotFound,
+        _ => KlingErrorKind.Transient,
+    };
+
+    /// <summary>True when the failure says nothing about the request itself and a later try may succeed.</summary>
+    public static bool IsTransient(Exception exception) => exception switch
+    {
+        KlingApiException api => api.Kind == KlingErrorKind.Transient,
+        HttpRequestException or TimeoutException or TaskCanceledException => true,
+        _ => false,
+    };
+}
