@@ -27,7 +27,7 @@ public sealed class GenerateVideoConsumerDefinition : ConsumerDefinition<Generat
         endpointConfigurator.UseScheduledRedelivery(r =>
         {
             r.Handle<Exception>(KlingApiException.IsTransient);
-            r.Intervals(_options.CreateRedeliveryIntervals);
+            r.Exponential(_options.CreateRedeliveryLimit, _options.CreateRedeliveryMinInterval, _options.CreateRedeliveryMaxInterval, _options.CreateRedeliveryMinInterval);
         });
         endpointConfigurator.UseMessageRetry(r =>
         {

@@ -35,9 +35,17 @@ public sealed class GenerationOptions
     [Range(0, 10)]
     public int CreateRetryLimit { get; set; } = 3;
 
-    /// <summary>Waits between later redeliveries of a command whose create call kept failing transiently; after the last the job fails.</summary>
-    public TimeSpan[] CreateRedeliveryIntervals { get; set; } =
-        [TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(2), TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(10), TimeSpan.FromMinutes(15)];
+    /// <summary>Later redeliveries of a command whose create call kept failing transiently; after the last the job fails.</summary>
+    [Range(0, 50)]
+    public int CreateRedeliveryLimit { get; set; } = 8;
+
+    /// <summary>Wait before the first redelivery; later ones wait exponentially longer.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "01:00:00")]
+    public TimeSpan CreateRedeliveryMinInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The longest wait between two redeliveries.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "06:00:00")]
+    public TimeSpan CreateRedeliveryMaxInterval { get; set; } = TimeSpan.FromMinutes(15);
 
     /// <summary>Commands handled at once by one instance (create calls in flight).</summary>
     [Range(1, 1000)]

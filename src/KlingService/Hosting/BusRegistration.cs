@@ -33,20 +33,21 @@ public static class BusRegistration
         });
     }
 
-    /// <summary>The embedded mode: in-memory transport, saga state and scheduling.</summary>
-    public static IServiceCollection AddKlingBus(this IServiceCollection services)
+    /// <summary>
+    /// The whole bus: components plus transport. Program passes it to AddMassTransit and the tests to
+    /// AddMassTransitTestHarness, so both run exactly the same wiring.
+    /// </summary>
+    public static IBusRegistrationConfigurator AddKlingBus(this IBusRegistrationConfigurator bus)
     {
-        services.AddMassTransit(bus =>
+        bus.AddKlingGeneration();
+        // Embedded mode: in-memory transport, saga state and scheduling.
+        bus.AddDelayedMessageScheduler();
+        bus.UsingInMemory((context, cfg) =>
         {
-            bus.AddKlingGeneration();
-            bus.AddDelayedMessageScheduler();
-            bus.UsingInMemory((context, cfg) =>
-            {
-                cfg.UseKlingConventions();
-                cfg.UseDelayedMessageScheduler();
-                cfg.ConfigureEndpoints(context);
-            });
+            cfg.UseKlingConventions();
+            cfg.UseDelayedMessageScheduler();
+            cfg.ConfigureEndpoints(context);
         });
-        return services;
+        return bus;
     }
 }

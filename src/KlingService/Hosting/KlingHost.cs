@@ -1,3 +1,5 @@
+using MassTransit;
+
 namespace KlingService.Hosting;
 
 /// <summary>The service's host, built the same way for the long-running service and the demo.</summary>
@@ -16,7 +18,7 @@ public static class KlingHost
         var simulator = await EmbeddedSimulator.StartWhenNoApiKeyAsync(builder, cancellationToken);
 
         builder.Services.AddKlingService(builder.Configuration);
-        builder.Services.AddKlingBus();
+        builder.Services.AddMassTransit(bus => bus.AddKlingBus());
 
         var app = builder.Build();
         app.MapGet("/health/live", () => Results.Ok("live"));

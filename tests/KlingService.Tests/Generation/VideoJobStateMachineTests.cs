@@ -1,0 +1,179 @@
+using KlingService.Contracts;
+using KlingService.Generation;
+using KlingService.Kling;
+using KlingService.Tests.Fixtures;
+
+namespace KlingService.Tests.Generation;
+
+public sealed class VideoJobStateMachineTests
+{
+    private static readonly TimeSpan FirstCheck = new GenerationOptions().FirstCheckAfter;
+    private static readonly TimeSpan Step = TimeSpan.FromSeconds(5);
+
+    [Fact]
+    public async Task Publishes_VideoReady_with_the_url_and_its_expiry_when_the_task_succeeds()
+    {
+        await using var service = await GenerationHarness.StartAsync();
+        service.Kling.ScriptStatuses(
+            id => FakeKlingApi.Processing(id, 40, eta: 20),
+            id => FakeKlingApi.Succeeded(id, "https://cdn.example/fox.mp4", ttl: "1800"));
+        var command = GenerationHarness.ValidCommand();
+
+        await service.SendAsync(command);
+        var submitted = await service.PublishedAsync<VideoGenerationSubmitted>();
+        var ready = await service.AdvanceUntilPublishedAsync<VideoReady>(Step);
+
+        Assert.Equal(command.RequestId, submitted.RequestId);
+        Assert.Equal(command.RequestId, ready.RequestId);
+        Assert.Equal(submitted.TaskId, ready.TaskId);
+        Assert.Equal("https://cdn.example/fox.mp4", ready.VideoUrl);
+        Assert.Equal(service.Time.GetUtcNow().AddSeconds(1800), ready.VideoUrlExpiresAt);
+        Assert.Equal("mp4", ready.VideoType);
+        Assert.InRange(ready.TimeTaken, FirstCheck + TimeSpan.FromSeconds(20), FirstCheck + TimeSpan.FromSeconds(30));
+        Assert.Empty(service.Published<VideoFailed>());
+    }
+
+    [Fact]
+    public async Task Publishes_VideoFailed_with_the_providers_reason_when_the_task_fails()
+    {
+        await using var service = await GenerationHarness.StartAsync();
+        service.Kling.ScriptStatuses(id => FakeKlingApi.Failed(id, "content policy violation"));
+        var command = GenerationHarness.ValidCommand();
+
+        await service.SendAsync(command);
+        var submitted = await service.PublishedAsync<VideoGenerationSubmitted>();
+        var failed = await service.AdvanceUntilPublishedAsync<VideoFailed>(Step);
+
+        Assert.Equal(command.RequestId, failed.RequestId);
+        Assert.Equal(submitted.TaskId, failed.TaskId);
+        Assert.Equal(VideoFailureReason.GenerationFailed, failed.Reason);
+        Assert.Equal("content policy violation", failed.Message);
+        Assert.Empty(service.Published<VideoReady>());
+    }
+
+    [Fact]
+    public async Task Publishes_VideoFailed_TimedOut_when_the_task_outlives_the_deadline_and_stops_polling()
+    {
+        await using var service = await GenerationHarness.StartAsync(new Dictionary<string, string?>
+        {
+            ["Generation:JobDeadline"] = "00:05:00",
+        });
+        service.Kling.OnStatus = (id, _) => FakeKlingApi.Processing(id, 50, eta: 30);
+
+        await service.SendAsync(GenerationHarness.ValidCommand());
+        var submitted = await service.PublishedAsync<VideoGenerationSubmitted>();
+        var failed = await service.AdvanceUntilPublishedAsync<VideoFailed>(TimeSpan.FromSeconds(31));
+
+        Assert.Equal(VideoFailureReason.TimedOut, failed.Reason);
+        Assert.Equal(submitted.TaskId, failed.TaskId);
+        Assert.Null(await service.Saga.NotExists(TaskCorrelation.FromTaskId(submitted.TaskId)));
+
+        var checksAtEnd = service.Kling.StatusCalls;
+        await service.AdvanceAndSettleAsync(TimeSpan.FromMinutes(2));
+        await service.AdvanceAndSettleAsync(TimeSpan.FromMinutes(2));
+        Assert.Equal(checksAtEnd, service.Kling.StatusCalls);
+        Assert.Single(service.Published<VideoFailed>());
+    }
+
+    [Fact]
+    public async Task Publishes_progress_only_when_the_status_or_percentage_changes()
+    {
+        await using var service = await GenerationHarness.StartAsync();
+        service.Kling.ScriptStatuses(
+            FakeKlingApi.Queued,
+            FakeKlingApi.Queued,
+            id => FakeKlingApi.Processing(id, 30, eta: 5),
+            id => FakeKlingApi.Processing(id, 30, eta: 5),
+            id => FakeKlingApi.Processing(id, 80, eta: 2),
+            id => FakeKlingApi.Succeeded(id));
+
+        await service.SendAsync(GenerationHarness.ValidCommand());
+        await service.PublishedAsync<VideoGenerationSubmitted>();
+        await service.AdvanceUntilPublishedAsync<VideoReady>(TimeSpan.FromSeconds(2));
+
+        Assert.Equal(
+            ["TASK_STATUS_QUEUED:0", "TASK_STATUS_PROCESSING:30", "TASK_STATUS_PROCESSING:80"],
+            service.Published<VideoGenerationProgressed>().Select(p => $"{p.Status}:{p.ProgressPercent}"));
+        Assert.Equal(6, service.Kling.StatusCalls);
+    }
+
+    [Fact]
+    public async Task Does_not_check_before_the_first_check_delay()
+    {
+        await using var service = await GenerationHarness.StartAsync();
+        service.Kling.ScriptStatuses(id => FakeKlingApi.Succeeded(id));
+
+        await service.SendAsync(GenerationHarness.ValidCommand());
+        await service.PublishedAsync<VideoGenerationSubmitted>();
+        // Real time also moves the transport's clock a little, so stop well short of the delay.
+        await service.AdvanceAndSettleAsync(FirstCheck - TimeSpan.FromSeconds(5));
+        Assert.Equal(0, service.Kling.StatusCalls);
+
+        await service.AdvanceUntilPublishedAsync<VideoReady>(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(10));
+        Assert.Equal(1, service.Kling.StatusCalls);
+    }
+
+    [Fact]
+    public async Task Aims_the_next_check_at_the_eta_instead_of_polling_early()
+    {
+        await using var service = await GenerationHarness.StartAsync();
+        service.Kling.ScriptStatuses(
+            id => FakeKlingApi.Processing(id, 10, eta: 45),
+            id => FakeKlingApi.Succeeded(id));
+
+        await service.SendAsync(GenerationHarness.ValidCommand());
+        await service.PublishedAsync<VideoGenerationSubmitted>();
+        await service.AdvanceUntilPublishedAsync<VideoReady>(TimeSpan.FromSeconds(2));
+
+        // One check at the first delay, one just after the eta: nothing in between, although the
+        // clock moved in 2-second steps.
+        Assert.Equal(2, service.Kling.StatusCalls);
+    }
+
+    [Fact]
+    public async Task A_failing_status_check_is_retried_and_does_not_end_the_job()
+    {
+        await using var service = await GenerationHarness.StartAsync();
+        service.Kling.ScriptStatuses(
+            _ => throw new KlingApiException(KlingErrorKind.Transient, System.Net.HttpStatusCode.BadGateway, "bad gateway"),
+            _ => throw new KlingApiException(KlingErrorKind.Transient, null, "timed out"),
+            _ => throw new HttpRequestException("connection reset"),
+            id => FakeKlingApi.Succeeded(id));
+
+        await service.SendAsync(GenerationHarness.ValidCommand());
+        await service.PublishedAsync<VideoGenerationSubmitted>();
+        await service.AdvanceUntilPublishedAsync<VideoReady>(Step);
+
+        Assert.Equal(4, service.Kling.StatusCalls);
+        Assert.Empty(service.Published<VideoFailed>());
+    }
+
+    [Fact]
+    public async Task Keeps_polling_through_an_unknown_status()
+    {
+        await using var service = await GenerationHarness.StartAsync();
+        service.Kling.ScriptStatuses(id => FakeKlingApi.WithStatus(id, "TASK_STATUS_PAUSED"), id => FakeKlingApi.Succeeded(id));
+
+        await service.SendAsync(GenerationHarness.ValidCommand());
+        await service.PublishedAsync<VideoGenerationSubmitted>();
+        await service.AdvanceUntilPublishedAsync<VideoReady>(Step);
+
+        Assert.Equal("TASK_STATUS_PAUSED", Assert.Single(service.Published<VideoGenerationProgressed>()).Status);
+        Assert.Empty(service.Published<VideoFailed>());
+    }
+
+    [Fact]
+    public async Task Removes_the_saga_when_the_job_ends()
+    {
+        await using var service = await GenerationHarness.StartAsync();
+        service.Kling.ScriptStatuses(id => FakeKlingApi.Succeeded(id));
+
+        await service.SendAsync(GenerationHarness.ValidCommand());
+        var submitted = await service.PublishedAsync<VideoGenerationSubmitted>();
+        var correlationId = TaskCorrelation.FromTaskId(submitted.TaskId);
+        Assert.NotNull(await service.Saga.Exists(correlationId, s => s.Generating));
+
+        await service.AdvanceUntilPublishedAsync<VideoReady>(Step);
+        Assert.Null(await service.Saga.NotExists(correlationId));
+    }
+}
