@@ -5,6 +5,8 @@ namespace KlingService.Kling;
 
 public static class KlingClientRegistration
 {
+    private static readonly RefitSettings Settings = CreateSettings();
+
     /// <summary>Registers <see cref="IKlingApi"/> with its key, error classification and timeout, from the <c>Kling</c> section.</summary>
     public static IServiceCollection AddKlingClient(this IServiceCollection services, IConfiguration configuration)
     {
@@ -17,7 +19,7 @@ public static class KlingClientRegistration
 
         services.AddTransient<BearerTokenHandler>();
         services.AddTransient<KlingErrorHandler>();
-        services.AddRefitGeneratedClient<IKlingApi>(KlingJsonContext.Default)
+        services.AddRefitGeneratedClient<IKlingApi>(KlingJsonContext.Default, _ => Settings)
             .ConfigureHttpClient((provider, client) =>
             {
                 var options = provider.GetRequiredService<IOptions<KlingOptions>>().Value;
@@ -30,5 +32,21 @@ public static class KlingClientRegistration
             .RemoveAllLoggers();
 
         return services;
+    }
+
+    private static RefitSettings CreateSettings()
+    {
+        var settings = RefitSettings.ForJsonContext(KlingJsonContext.Default);
+        // Refit would wrap transport failures in ApiRequestException, which carries the request and
+        // so its Authorization header; surface only our own classified exception instead.
+        settings.TransportExceptionFactory = (_, exception, cancellationToken) => exception switch
+        {
+            OperationCanceledException when cancellationToken.IsCancellationRequested => exception,
+            KlingApiException => exception,
+            _ => new KlingApiException(KlingErrorKind.Transient, null, $"The Kling API call failed ({exception.GetType().Name})."),
+        };
+        settings.DeserializationExceptionFactory = (response, exception) => ValueTask.FromResult<Exception?>(
+            new KlingApiException(KlingErrorKind.Transient, response.StatusCode, $"Kling answered with a body that could not be read ({exception.GetType().Name})."));
+        return settings;
     }
 }

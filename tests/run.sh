@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# The whole test suite, as the README and CI run it. Installs what the integration tests need
+# (Debian's rabbitmq-server and postgresql) when it is missing, then runs every test project and
+# ends with one line: "N passed, N failed".
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+missing=()
+[[ -x /usr/lib/rabbitmq/bin/rabbitmq-server || -x /usr/sbin/rabbitmq-server ]] || missing+=(rabbitmq-server)
+compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null || missing+=(postgresql)
+if ((${#missing[@]})); then
+  echo "Installing ${missing[*]} for the integration tests..."
+  sudo_cmd=()
+  [[ $(id -u) -eq 0 ]] || sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update -qq
+  # The tests start their own servers on free ports; keep the packages' services from starting.
+  printf '#!/bin/sh\nexit 101\n' | "${sudo_cmd[@]}" tee /usr/sbin/policy-rc.d >/dev/null
+  "${sudo_cmd[@]}" chmod +x /usr/sbin/policy-rc.d
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  "${sudo_cmd[@]}" rm -f /usr/sbin/policy-rc.d
+fi
+
+results=$(mktemp -d)
+trap 'rm -rf "$results"' EXIT
+status=0
+dotnet test KlingService.sln --configuration Release --logger "trx" --results-directory "$results" "$@" || status=$?
+
+passed=0
+failed=0
+skipped=0
+for trx in "$results"/*.trx; do
+  [[ -f $trx ]] || continue
+  counters=$(grep -o '<Counters [^>]*>' "$trx")
+  passed=$((passed + $(sed -E 's/.* passed="([0-9]+)".*/\1/' <<<"$counters")))
+  failed=$((failed + $(sed -E 's/.* failed="([0-9]+)".*/\1/' <<<"$counters")))
+  skipped=$((skipped + $(sed -E 's/.* notExecuted="([0-9]+)".*/\1/' <<<"$counters")))
+done
+if ((status != 0 && failed == 0)); then
+  # The build or the runner itself broke: no test result may count as a pass.
+  failed=1
+fi
+((skipped == 0)) || echo "${skipped} tests were skipped; a skipped test is not a pass."
+echo "${passed} passed, ${failed} failed"
+exit "$status"
