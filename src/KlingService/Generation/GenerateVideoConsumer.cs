@@ -42,7 +42,10 @@ public sealed class GenerateVideoConsumer(
                 GenerationLog.DuplicateRequest(logger, command.RequestId, claim.Status);
                 await PublishSubmitted(context, claim.TaskId!);
                 return;
-            case RequestClaimStatus.InProgress or RequestClaimStatus.Ended:
+            case RequestClaimStatus.InProgress:
+                // Dropping it could lose the job if the other attempt died; come back after its claim.
+                throw new RequestInProgressException(command.RequestId);
+            case RequestClaimStatus.Ended:
                 GenerationLog.DuplicateRequest(logger, command.RequestId, claim.Status);
                 return;
         }

@@ -26,7 +26,7 @@ public sealed class GenerateVideoConsumerDefinition : ConsumerDefinition<Generat
         // broker's delayed-exchange plugin), so a busy or broken provider never fails a job early.
         endpointConfigurator.UseScheduledRedelivery(r =>
         {
-            r.Handle<Exception>(KlingApiException.IsTransient);
+            r.Handle<Exception>(e => KlingApiException.IsTransient(e) || e is RequestInProgressException);
             r.Exponential(_options.CreateRedeliveryLimit, _options.CreateRedeliveryMinInterval, _options.CreateRedeliveryMaxInterval, _options.CreateRedeliveryMinInterval);
         });
         endpointConfigurator.UseMessageRetry(r =>

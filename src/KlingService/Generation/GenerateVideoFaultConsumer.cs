@@ -15,6 +15,12 @@ public sealed class GenerateVideoFaultConsumer(IRequestLedger ledger, ILogger<Ge
     {
         var command = context.Message.Message;
         var exception = context.Message.Exceptions.FirstOrDefault();
+        if (exception?.ExceptionType == typeof(RequestInProgressException).FullName)
+        {
+            // The attempt that holds the claim answers for the request.
+            return;
+        }
+
         var providerTrouble = exception?.ExceptionType is { } type
             && (type == typeof(KlingApiException).FullName || type.StartsWith("System.Net.Http.", StringComparison.Ordinal) || type == typeof(TaskCanceledException).FullName);
         var reason = providerTrouble ? VideoFailureReason.ProviderUnavailable : VideoFailureReason.InternalError;

@@ -1,25 +1,63 @@
 using System.Text.Json.Serialization;
 using KlingService.Generation;
+using KlingService.Persistence;
+using KlingService.Scheduling;
 using MassTransit;
 
 namespace KlingService.Hosting;
 
 public static class BusRegistration
 {
-    /// <summary>The consumers and the saga. Shared by Program and the test harness so both run the same components.</summary>
-    public static IBusRegistrationConfigurator AddKlingGeneration(this IBusRegistrationConfigurator bus)
+    /// <summary>
+    /// The whole bus: components plus transport, chosen by <see cref="Infrastructure"/>. Program
+    /// passes it to AddMassTransit and the tests to AddMassTransitTestHarness, so both run exactly
+    /// the same wiring.
+    /// </summary>
+    public static IBusRegistrationConfigurator AddKlingBus(this IBusRegistrationConfigurator bus, Infrastructure infrastructure)
     {
         bus.DisableUsageTelemetry();
         bus.SetKebabCaseEndpointNameFormatter();
         bus.AddConsumer<GenerateVideoConsumer, GenerateVideoConsumerDefinition>();
         bus.AddConsumer<GenerateVideoFaultConsumer>();
-        bus.AddSagaStateMachine<VideoJobStateMachine, VideoJobState, VideoJobStateMachineDefinition>()
-            .InMemoryRepository();
+        var saga = bus.AddSagaStateMachine<VideoJobStateMachine, VideoJobState, VideoJobStateMachineDefinition>();
+
+        if (infrastructure.IsDurable)
+        {
+            saga.PostgresRepository();
+            // Schedules go to our own scheduler endpoint, which keeps them in PostgreSQL.
+            bus.AddMessageScheduler(SchedulerQueue.Address);
+            bus.AddConsumer<ScheduleMessageConsumer, ScheduleMessageConsumerDefinition>();
+            bus.AddConsumer<CancelScheduledMessageConsumer, CancelScheduledMessageConsumerDefinition>();
+        }
+        else
+        {
+            saga.InMemoryRepository();
+            bus.AddDelayedMessageScheduler();
+        }
+
+        if (infrastructure.RabbitMq is { } rabbitMq)
+        {
+            bus.UsingRabbitMq((context, cfg) =>
+            {
+                cfg.Host(rabbitMq);
+                cfg.UseKlingConventions(infrastructure);
+                cfg.ConfigureEndpoints(context);
+            });
+        }
+        else
+        {
+            bus.UsingInMemory((context, cfg) =>
+            {
+                cfg.UseKlingConventions(infrastructure);
+                cfg.ConfigureEndpoints(context);
+            });
+        }
+
         return bus;
     }
 
     /// <summary>Wire format and scheduling every transport of the service uses.</summary>
-    public static void UseKlingConventions(this IBusFactoryConfigurator bus)
+    private static void UseKlingConventions(this IBusFactoryConfigurator bus, Infrastructure infrastructure)
     {
         // Enums travel by name ("Professional"), so clients in any language can send commands.
         bus.ConfigureJsonSerializerOptions(options =>
@@ -31,23 +69,15 @@ public static class BusRegistration
 
             return options;
         });
-    }
 
-    /// <summary>
-    /// The whole bus: components plus transport. Program passes it to AddMassTransit and the tests to
-    /// AddMassTransitTestHarness, so both run exactly the same wiring.
-    /// </summary>
-    public static IBusRegistrationConfigurator AddKlingBus(this IBusRegistrationConfigurator bus)
-    {
-        bus.AddKlingGeneration();
-        // Embedded mode: in-memory transport, saga state and scheduling.
-        bus.AddDelayedMessageScheduler();
-        bus.UsingInMemory((context, cfg) =>
+        if (infrastructure.IsDurable)
         {
-            cfg.UseKlingConventions();
-            cfg.UseDelayedMessageScheduler();
-            cfg.ConfigureEndpoints(context);
-        });
-        return bus;
+            bus.UseMessageScheduler(SchedulerQueue.Address);
+        }
+        else
+        {
+            // In memory this is the transport's own delay; on RabbitMQ it needs the delayed-exchange plugin.
+            bus.UseDelayedMessageScheduler();
+        }
     }
 }

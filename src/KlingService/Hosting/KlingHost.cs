@@ -17,8 +17,9 @@ public static class KlingHost
         builder.WebHost.UseUrls(builder.Configuration["Health:Urls"] ?? "http://127.0.0.1:8081");
         var simulator = await EmbeddedSimulator.StartWhenNoApiKeyAsync(builder, cancellationToken);
 
-        builder.Services.AddKlingService(builder.Configuration);
-        builder.Services.AddMassTransit(bus => bus.AddKlingBus());
+        var infrastructure = Infrastructure.From(builder.Configuration);
+        builder.Services.AddKlingService(builder.Configuration, infrastructure);
+        builder.Services.AddMassTransit(bus => bus.AddKlingBus(infrastructure));
 
         var app = builder.Build();
         app.MapGet("/health/live", () => Results.Ok("live"));

@@ -1,14 +1,16 @@
 using KlingService.Generation;
 using KlingService.Kling;
 using KlingService.Persistence;
+using KlingService.Scheduling;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Npgsql;
 
 namespace KlingService.Hosting;
 
 public static class ServiceRegistration
 {
-    /// <summary>Everything the consumers and the saga depend on: options, the Kling client, the request ledger.</summary>
-    public static IServiceCollection AddKlingService(this IServiceCollection services, IConfiguration configuration)
+    /// <summary>Everything the consumers and the saga depend on: options, the Kling client, the request ledger, the stores.</summary>
+    public static IServiceCollection AddKlingService(this IServiceCollection services, IConfiguration configuration, Infrastructure infrastructure)
     {
         services.TryAddSingleton(TimeProvider.System);
         services.AddKlingClient(configuration);
@@ -19,7 +21,21 @@ public static class ServiceRegistration
             .ValidateOnStart();
         services.AddSingleton<StatusCheckPolicy>();
         services.AddScoped<CheckTaskStatusActivity>();
-        services.TryAddSingleton<IRequestLedger, InMemoryRequestLedger>();
+
+        if (infrastructure.Postgres is { } postgres)
+        {
+            // Registered before the bus, so the schema exists before any message is handled.
+            services.AddSingleton(_ => NpgsqlDataSource.Create(postgres));
+            services.AddHostedService<PostgresSchemaInitializer>();
+            services.AddSingleton<IRequestLedger, PostgresRequestLedger>();
+            services.AddSingleton<ScheduledMessageStore>();
+            services.AddHostedService<ScheduledMessageDispatcher>();
+        }
+        else
+        {
+            services.AddSingleton<IRequestLedger, InMemoryRequestLedger>();
+        }
+
         return services;
     }
 }

@@ -11,6 +11,7 @@ public static class KlingTelemetry
 
     public const string CreateTaskSpan = "kling.create_task";
     public const string CheckStatusSpan = "kling.check_status";
+    public const string ScheduledDispatchSpan = "kling.scheduled_dispatch";
 
     public const string TaskIdTag = "kling.task_id";
     public const string RequestIdTag = "kling.request_id";

@@ -51,10 +51,11 @@ public sealed class GenerationHarness : IAsyncDisposable
         var services = new ServiceCollection();
         services.AddLogging();
         services.AddSingleton<TimeProvider>(time);
-        services.AddKlingService(configuration);
+        var infrastructure = Infrastructure.From(configuration);
+        services.AddKlingService(configuration, infrastructure);
         services.AddSingleton<IKlingApi>(kling);
         configure?.Invoke(services);
-        services.AddMassTransitTestHarness(bus => bus.AddKlingBus());
+        services.AddMassTransitTestHarness(bus => bus.AddKlingBus(infrastructure));
 
         var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
         var harness = new GenerationHarness(provider, kling, time);

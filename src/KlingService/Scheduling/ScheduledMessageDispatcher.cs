@@ -1,0 +1,115 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Text.Json;
+using KlingService.Telemetry;
+using MassTransit;
+using MassTransit.Serialization;
+
+namespace KlingService.Scheduling;
+
+/// <summary>
+/// Sends scheduled messages when they fall due. Every instance runs one; SKIP LOCKED gives each
+/// due row to exactly one of them, and a row is deleted only in the transaction that sent it.
+/// </summary>
+public sealed partial class ScheduledMessageDispatcher(
+    ScheduledMessageStore store,
+    IBus bus,
+    IHostApplicationLifetime lifetime,
+    ILogger<ScheduledMessageDispatcher> logger) : BackgroundService
+{
+    private const int BatchSize = 200;
+    private const string ActivityIdHeader = "MT-Activity-Id";
+    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(200);
+    private static readonly TimeSpan FailureBackoff = TimeSpan.FromSeconds(1);
+    private static readonly ConcurrentDictionary<string, Type?> MessageTypes = new();
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        // Sending needs a started bus.
+        await Task.Delay(Timeout.Infinite, lifetime.ApplicationStarted).ContinueWith(_ => { }, TaskScheduler.Default);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                var sent = await store.DispatchDueAsync(BatchSize, row => SendAsync(row, stoppingToken), stoppingToken);
+                if (sent < BatchSize)
+                {
+                    await Task.Delay(PollInterval, stoppingToken);
+                }
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                // Broker or database away: the rows stay and are sent when both are back.
+                DispatchFailed(logger, e.Message);
+                await Task.Delay(FailureBackoff, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
+            }
+        }
+    }
+
+    private async Task SendAsync(ScheduledMessageRow row, CancellationToken cancellationToken)
+    {
+        var messageType = MessageTypes.GetOrAdd(row.MessageType, ResolveMessageType)
+            ?? throw new InvalidOperationException($"No loaded type matches the scheduled message type {row.MessageType}.");
+        var message = JsonSerializer.Deserialize(row.Body, messageType, SystemTextJsonMessageSerializer.Options)!;
+        var envelope = JsonSerializer.Deserialize<ScheduledHeaders>(row.Headers, SystemTextJsonMessageSerializer.Options)!;
+
+        // Continue the trace of whoever scheduled the message: the send below becomes its child.
+        using var activity = envelope.Headers.TryGetValue(ActivityIdHeader, out var parent) && parent?.ToString() is { Length: > 0 } parentId
+            ? KlingTelemetry.Source.StartActivity(KlingTelemetry.ScheduledDispatchSpan, ActivityKind.Internal, parentId)
+                ?? new Activity(KlingTelemetry.ScheduledDispatchSpan).SetParentId(parentId).Start()
+            : null;
+
+        var endpoint = await bus.GetSendEndpoint(row.Destination);
+        await endpoint.Send(message, messageType, Pipe.Execute<SendContext>(context =>
+        {
+            foreach (var (key, value) in envelope.Headers)
+            {
+                if (key != ActivityIdHeader)
+                {
+                    context.Headers.Set(key, ToHeaderValue(value));
+                }
+            }
+
+            context.CorrelationId = envelope.CorrelationId;
+            context.ConversationId = envelope.ConversationId;
+            context.InitiatorId = envelope.InitiatorId;
+            context.ScheduledMessageId = row.TokenId;
+        }), cancellationToken);
+    }
+
+    private static object? ToHeaderValue(object? value) => value is JsonElement json
+        ? json.ValueKind switch
+        {
+            JsonValueKind.String => json.GetString(),
+            JsonValueKind.Number when json.TryGetInt32(out var number) => number,
+            JsonValueKind.Number when json.TryGetInt64(out var number) => number,
+            JsonValueKind.Number => json.GetDouble(),
+            JsonValueKind.True => true,
+            JsonValueKind.False => false,
+            JsonValueKind.Null => null,
+            _ => json.GetRawText(),
+        }
+        : value;
+
+    // MassTransit names message types "urn:message:Namespace:Type"; the scheduled ones are all ours.
+    private static Type? ResolveMessageType(string urn)
+    {
+        var parts = urn.Split(':');
+        if (parts.Length != 4 || parts[0] != "urn" || parts[1] != "message")
+        {
+            return null;
+        }
+
+        var fullName = $"{parts[2]}.{parts[3]}";
+        return AppDomain.CurrentDomain.GetAssemblies()
+            .Select(assembly => assembly.GetType(fullName, throwOnError: false))
+            .FirstOrDefault(type => type is not null);
+    }
+
+    [LoggerMessage(1, LogLevel.Warning, "Dispatching scheduled messages failed; retrying: {Message}")]
+    private static partial void DispatchFailed(ILogger logger, string message);
+}

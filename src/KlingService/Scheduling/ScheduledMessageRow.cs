@@ -1,0 +1,4 @@
+namespace KlingService.Scheduling;
+
+/// <summary>A message waiting for its time: the payload as JSON, its MassTransit message type and the headers to send it with.</summary>
+public sealed record ScheduledMessageRow(Guid TokenId, DateTimeOffset DueAt, Uri Destination, string MessageType, string Body, string Headers);
