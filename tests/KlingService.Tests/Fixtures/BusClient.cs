@@ -1,0 +1,79 @@
+using System.Collections.Concurrent;
+using System.Text.Json.Serialization;
+using KlingService.Contracts;
+using MassTransit;
+
+namespace KlingService.Tests.Fixtures;
+
+/// <summary>A client team's side of the contract: sends commands on RabbitMQ and collects the events.</summary>
+public sealed class BusClient : IAsyncDisposable
+{
+    private readonly IBusControl _bus;
+    private readonly ConcurrentQueue<object> _terminal = new();
+    private readonly ConcurrentQueue<VideoGenerationSubmitted> _submitted = new();
+
+    private BusClient(Uri broker, string observerQueue)
+    {
+        _bus = Bus.Factory.CreateUsingRabbitMq(cfg =>
+        {
+            cfg.Host(broker);
+            // What a .NET client configures to read the contract's enums by name.
+            cfg.ConfigureJsonSerializerOptions(options =>
+            {
+                if (!options.Converters.Any(c => c is JsonStringEnumConverter))
+                {
+                    options.Converters.Add(new JsonStringEnumConverter());
+                }
+
+                return options;
+            });
+            cfg.ReceiveEndpoint(observerQueue, endpoint =>
+            {
+                endpoint.Handler<VideoReady>(context => Record(context.Message));
+                endpoint.Handler<VideoFailed>(context => Record(context.Message));
+                endpoint.Handler<VideoGenerationSubmitted>(context =>
+                {
+                    _submitted.Enqueue(context.Message);
+                    return Task.CompletedTask;
+                });
+            });
+        });
+    }
+
+    public IReadOnlyCollection<object> Terminal => _terminal;
+
+    public IReadOnlyCollection<VideoGenerationSubmitted> Submitted => _submitted;
+
+    public static async Task<BusClient> StartAsync(Uri broker)
+    {
+        var client = new BusClient(broker, "test-observer");
+        await client._bus.StartAsync(new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token);
+        return client;
+    }
+
+    public async Task SendAsync(IEnumerable<GenerateVideo> commands)
+    {
+        var endpoint = await _bus.GetSendEndpoint(new Uri("queue:generate-video"));
+        await Task.WhenAll(commands.Select(command => endpoint.Send(command)));
+    }
+
+    /// <summary>Waits until <paramref name="count"/> jobs have ended, or the timeout passes; returns how many did.</summary>
+    public async Task<int> WaitForTerminalAsync(int count, TimeSpan timeout)
+    {
+        var giveUp = DateTime.UtcNow + timeout;
+        while (_terminal.Count < count && DateTime.UtcNow < giveUp)
+        {
+            await Task.Delay(100);
+        }
+
+        return _terminal.Count;
+    }
+
+    public ValueTask DisposeAsync() => new(_bus.StopAsync());
+
+    private Task Record(object message)
+    {
+        _terminal.Enqueue(message);
+        return Task.CompletedTask;
+    }
+}
