@@ -66,7 +66,9 @@ public sealed class GenerateVideoConsumer(
             span?.SetTag(KlingTelemetry.DurationTag, command.DurationSeconds);
             try
             {
-                created = await kling.CreateTaskAsync(ToKlingRequest(command), cancellationToken);
+                // Not cancelled with the message (a broker disconnect cancels it): once sent, a paid
+                // call is seen through so its task id is kept; RequestTimeout still bounds it.
+                created = await kling.CreateTaskAsync(ToKlingRequest(command), CancellationToken.None);
                 span?.SetTag(KlingTelemetry.TaskIdTag, created.TaskId);
             }
             catch (KlingApiException e) when (e.Kind is KlingErrorKind.Rejected or KlingErrorKind.Unauthorized)
@@ -87,7 +89,7 @@ public sealed class GenerateVideoConsumer(
             }
         }
 
-        await ledger.RecordTaskAsync(command.RequestId, created.TaskId, cancellationToken);
+        await ledger.RecordTaskAsync(command.RequestId, created.TaskId, CancellationToken.None);
         GenerationLog.TaskCreated(logger, command.RequestId, created.TaskId, command.Mode, command.DurationSeconds);
         await PublishSubmitted(context, created.TaskId);
     }

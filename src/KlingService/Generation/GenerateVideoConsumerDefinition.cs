@@ -1,4 +1,3 @@
-using KlingService.Kling;
 using MassTransit;
 using Microsoft.Extensions.Options;
 
@@ -26,12 +25,12 @@ public sealed class GenerateVideoConsumerDefinition : ConsumerDefinition<Generat
         // broker's delayed-exchange plugin), so a busy or broken provider never fails a job early.
         endpointConfigurator.UseScheduledRedelivery(r =>
         {
-            r.Handle<Exception>(e => KlingApiException.IsTransient(e) || e is RequestInProgressException);
+            r.Handle<Exception>(e => TransientFailure.Matches(e) || e is RequestInProgressException);
             r.Exponential(_options.CreateRedeliveryLimit, _options.CreateRedeliveryMinInterval, _options.CreateRedeliveryMaxInterval, _options.CreateRedeliveryMinInterval);
         });
         endpointConfigurator.UseMessageRetry(r =>
         {
-            r.Handle<Exception>(KlingApiException.IsTransient);
+            r.Handle<Exception>(TransientFailure.Matches);
             r.Exponential(_options.CreateRetryLimit, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(300));
         });
         // Events leave only when the consumer has finished, so a retried attempt publishes nothing twice.

@@ -22,10 +22,11 @@ public sealed class GenerateVideoFaultConsumer(IRequestLedger ledger, ILogger<Ge
         }
 
         var providerTrouble = exception?.ExceptionType is { } type
-            && (type == typeof(KlingApiException).FullName || type.StartsWith("System.Net.Http.", StringComparison.Ordinal) || type == typeof(TaskCanceledException).FullName);
+            && (type == typeof(KlingApiException).FullName || type.StartsWith("System.Net.Http.", StringComparison.Ordinal)
+                || type == typeof(TaskCanceledException).FullName || type.StartsWith("Npgsql.", StringComparison.Ordinal));
         var reason = providerTrouble ? VideoFailureReason.ProviderUnavailable : VideoFailureReason.InternalError;
         var message = providerTrouble
-            ? $"The provider stayed unavailable through every retry: {exception?.Message}"
+            ? $"The provider or the database stayed unavailable through every retry: {exception?.Message}"
             : "The service could not handle this request; it has been kept in the error queue for inspection.";
 
         GenerationLog.GaveUp(logger, command.RequestId, exception?.Message ?? "no detail");

@@ -55,12 +55,19 @@ public sealed class VideoJobStateMachine : MassTransitStateMachine<VideoJobState
                     job.SubmittedAt = context.Message.SubmittedAt;
                 })
                 .Schedule(StatusCheck, context => new CheckVideoStatus(context.Saga.CorrelationId, context.Saga.TaskId))
-                .Schedule(Deadline, context => new VideoJobDeadlineExpired(context.Saga.CorrelationId, context.Saga.TaskId))
+                .Schedule(Deadline, context => new VideoJobDeadlineExpired(context.Saga.CorrelationId, context.Saga.TaskId),
+                    context => DeadlineDelay(context.Saga, options.Value, time))
                 .TransitionTo(Generating));
 
         During(Generating,
-            // A repeated command re-announces its task; the job is already being tracked.
-            Ignore(Submitted),
+            // Submitted again: a repeated command, or a redelivery after a crash that may have
+            // lost the schedules made the first time. Arm both again: a check soon, and the
+            // deadline at the same absolute time, so nothing is lost and nothing is extended.
+            When(Submitted)
+                .Schedule(StatusCheck, context => new CheckVideoStatus(context.Saga.CorrelationId, context.Saga.TaskId),
+                    context => policy.NextCheck(context.Saga))
+                .Schedule(Deadline, context => new VideoJobDeadlineExpired(context.Saga.CorrelationId, context.Saga.TaskId),
+                    context => DeadlineDelay(context.Saga, options.Value, time)),
             When(StatusCheck.Received)
                 .Activity(x => x.OfType<CheckTaskStatusActivity>())
                 .IfElse(context => context.Saga.Status == KlingTaskStatus.Succeed,
@@ -110,6 +117,12 @@ public sealed class VideoJobStateMachine : MassTransitStateMachine<VideoJobState
         job.VideoUrlTtlSeconds is { } ttl ? now.AddSeconds(ttl) : null,
         job.VideoType ?? "mp4",
         now - job.SubmittedAt);
+
+    private static TimeSpan DeadlineDelay(VideoJobState job, GenerationOptions options, TimeProvider time)
+    {
+        var left = job.SubmittedAt + options.JobDeadline - time.GetUtcNow();
+        return left > TimeSpan.Zero ? left : TimeSpan.Zero;
+    }
 
     private static string TimedOutMessage(GenerationOptions options) =>
         $"The task did not finish within the job deadline of {options.JobDeadline}.";

@@ -1,3 +1,4 @@
+using KlingService.Persistence;
 using MassTransit;
 
 namespace KlingService.Generation;
@@ -16,8 +17,14 @@ public sealed class VideoJobStateMachineDefinition : SagaDefinition<VideoJobStat
         ISagaConfigurator<VideoJobState> sagaConfigurator,
         IRegistrationContext context)
     {
-        // Two messages for one job can race for its row; the loser retries against the new version.
-        endpointConfigurator.UseMessageRetry(r => r.Intervals(50, 200, 500, 1000, 2000));
+        // Two messages for one job can race for its row, and the database may be restarting: retry
+        // in place for about two minutes rather than let a status check fall into the error queue.
+        endpointConfigurator.UseMessageRetry(r =>
+        {
+            r.Handle<SagaConcurrencyException>();
+            r.Handle<Exception>(TransientFailure.Matches);
+            r.Exponential(15, TimeSpan.FromMilliseconds(50), TimeSpan.FromSeconds(15), TimeSpan.FromMilliseconds(100));
+        });
         // Events and schedules leave only once the saga's new state is saved.
         endpointConfigurator.UseInMemoryOutbox(context);
     }

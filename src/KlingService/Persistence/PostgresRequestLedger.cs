@@ -17,6 +17,9 @@ public sealed class PostgresRequestLedger(NpgsqlDataSource dataSource) : IReques
         RETURNING true
         """;
 
+    // About two minutes of a database restart, at most 5 s apart.
+    private const int RecordTaskAttempts = 30;
+
     private const string Read = $"SELECT task_id, ended_at IS NOT NULL FROM {PostgresSchema.RequestLedger} WHERE request_id = @request_id";
 
     public async ValueTask<RequestClaim> TryClaimAsync(Guid requestId, TimeSpan lease, CancellationToken cancellationToken)
@@ -43,8 +46,27 @@ public sealed class PostgresRequestLedger(NpgsqlDataSource dataSource) : IReques
             : RequestClaim.Submitted(row.GetString(0));
     }
 
-    public ValueTask RecordTaskAsync(Guid requestId, string taskId, CancellationToken cancellationToken) =>
-        Execute($"UPDATE {PostgresSchema.RequestLedger} SET task_id = @task_id WHERE request_id = @request_id", requestId, taskId, cancellationToken);
+    /// <summary>
+    /// Records a task that has just been paid for. The database may be briefly away; losing the id
+    /// now would mean creating the task again later, so this write keeps trying for a while.
+    /// </summary>
+    public async ValueTask RecordTaskAsync(Guid requestId, string taskId, CancellationToken cancellationToken)
+    {
+        var wait = TimeSpan.FromMilliseconds(100);
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await Execute($"UPDATE {PostgresSchema.RequestLedger} SET task_id = @task_id WHERE request_id = @request_id", requestId, taskId, cancellationToken);
+                return;
+            }
+            catch (NpgsqlException e) when (e.IsTransient && attempt < RecordTaskAttempts)
+            {
+                await Task.Delay(wait, cancellationToken);
+                wait = TimeSpan.FromTicks(Math.Min(wait.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
+            }
+        }
+    }
 
     public ValueTask ReleaseAsync(Guid requestId, CancellationToken cancellationToken) =>
         Execute($"UPDATE {PostgresSchema.RequestLedger} SET lease_until = '-infinity' WHERE request_id = @request_id AND task_id IS NULL", requestId, null, cancellationToken);

@@ -21,6 +21,7 @@ public sealed partial class ScheduledMessageDispatcher(
     private const string ActivityIdHeader = "MT-Activity-Id";
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(200);
     private static readonly TimeSpan FailureBackoff = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan SendTimeout = TimeSpan.FromSeconds(10);
     private static readonly ConcurrentDictionary<string, Type?> MessageTypes = new();
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -63,6 +64,9 @@ public sealed partial class ScheduledMessageDispatcher(
                 ?? new Activity(KlingTelemetry.ScheduledDispatchSpan).SetParentId(parentId).Start()
             : null;
 
+        // A broker that went away mid-send must not stall every schedule behind this one.
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(SendTimeout);
         var endpoint = await bus.GetSendEndpoint(row.Destination);
         await endpoint.Send(message, messageType, Pipe.Execute<SendContext>(context =>
         {
@@ -78,7 +82,7 @@ public sealed partial class ScheduledMessageDispatcher(
             context.ConversationId = envelope.ConversationId;
             context.InitiatorId = envelope.InitiatorId;
             context.ScheduledMessageId = row.TokenId;
-        }), cancellationToken);
+        }), timeout.Token);
     }
 
     private static object? ToHeaderValue(object? value) => value is JsonElement json

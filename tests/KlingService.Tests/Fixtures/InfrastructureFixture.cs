@@ -32,7 +32,8 @@ public sealed class InfrastructureFixture : IAsyncLifetime
     public async Task<TestEnvironment> CreateEnvironmentAsync()
     {
         var name = $"kling_{Guid.NewGuid():N}"[..20];
-        await using (var admin = new NpgsqlConnection(_postgres))
+        // Unpooled: a test may have restarted the server since the last call.
+        await using (var admin = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(_postgres) { Pooling = false }.ConnectionString))
         {
             await admin.OpenAsync();
             await using var create = new NpgsqlCommand($"CREATE DATABASE {name}", admin);

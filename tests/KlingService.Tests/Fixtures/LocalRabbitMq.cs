@@ -51,6 +51,10 @@ public sealed class LocalRabbitMq : IAsyncDisposable
         return new Uri($"amqp://guest:guest@127.0.0.1:{Port}/{name}");
     }
 
+    /// <summary>Queue depths and consumers of a virtual host, for failure messages.</summary>
+    public Task<string> DescribeQueuesAsync(Uri virtualHost) =>
+        Control("list_queues", "-p", virtualHost.AbsolutePath.Trim('/'), "name", "messages_ready", "messages_unacknowledged", "consumers");
+
     /// <summary>Stops the node abruptly, as a crash would.</summary>
     public async Task KillAsync()
     {
