@@ -12,7 +12,23 @@ var demo = new Command("demo", "Generate one video on embedded defaults and show
 demo.SetAction((parsed, cancellationToken) => DemoRunner.RunAsync(
     new DemoSettings(parsed.GetValue(image), parsed.GetValue(prompt)!, parsed.GetValue(mode), parsed.GetValue(duration)), cancellationToken));
 
-var root = new RootCommand("KlingService: GenerateVideo commands in, VideoReady / VideoFailed events out.") { demo };
+// For container health checks: the runtime images have no curl.
+var healthUrl = new Argument<string>("url") { DefaultValueFactory = _ => "http://127.0.0.1:8081/health/ready" };
+var healthcheck = new Command("healthcheck", "Exit 0 when the service at the URL reports ready.") { healthUrl };
+healthcheck.SetAction(async (parsed, cancellationToken) =>
+{
+    using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+    try
+    {
+        return (await http.GetAsync(parsed.GetValue(healthUrl), cancellationToken)).IsSuccessStatusCode ? 0 : 1;
+    }
+    catch (HttpRequestException)
+    {
+        return 1;
+    }
+});
+
+var root = new RootCommand("KlingService: GenerateVideo commands in, VideoReady / VideoFailed events out.") { demo, healthcheck };
 root.TreatUnmatchedTokensAsErrors = false;
 root.SetAction(async (_, cancellationToken) =>
 {

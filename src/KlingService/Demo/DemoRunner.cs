@@ -1,7 +1,9 @@
+using System.Diagnostics;
 using KlingService.Contracts;
 using KlingService.Generation;
 using KlingService.Hosting;
 using MassTransit;
+using OpenTelemetry.Trace;
 using Spectre.Console;
 
 namespace KlingService.Demo;
@@ -26,7 +28,9 @@ public static class DemoRunner
         var command = new GenerateVideo(
             Guid.NewGuid(), await LoadImageAsync(settings.Image, cancellationToken), settings.Prompt, settings.Mode, settings.DurationSeconds);
 
-        var (app, simulator) = await KlingHost.BuildAsync([], DemoDefaults, cancellationToken);
+        var spans = new List<Activity>();
+        var (app, simulator) = await KlingHost.BuildAsync(
+            [], DemoDefaults, builder => builder.Services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddInMemoryExporter(spans)), cancellationToken);
         await using var simulatorLifetime = simulator;
         await app.StartAsync(cancellationToken);
         try
@@ -42,7 +46,11 @@ public static class DemoRunner
 
             var outcome = await ShowProgressAsync(watch, cancellationToken);
             await handle.StopAsync(cancellationToken);
-            return Report(outcome);
+            var exitCode = Report(outcome);
+            // Spans are exported as they end; the bus's last ones end with the stop below.
+            await app.StopAsync(CancellationToken.None);
+            DemoTraceSummary.Print(spans, command.RequestId);
+            return exitCode;
         }
         finally
         {

@@ -18,6 +18,7 @@ public sealed class GenerateVideoConsumer(
     IRequestLedger ledger,
     IOptions<KlingOptions> klingOptions,
     TimeProvider time,
+    KlingMetrics metrics,
     ILogger<GenerateVideoConsumer> logger) : IConsumer<GenerateVideo>
 {
     public async Task Consume(ConsumeContext<GenerateVideo> context)
@@ -90,6 +91,7 @@ public sealed class GenerateVideoConsumer(
         }
 
         await ledger.RecordTaskAsync(command.RequestId, created.TaskId, CancellationToken.None);
+        metrics.Submitted();
         GenerationLog.TaskCreated(logger, command.RequestId, created.TaskId, command.Mode, command.DurationSeconds);
         await PublishSubmitted(context, created.TaskId);
     }
@@ -98,8 +100,11 @@ public sealed class GenerateVideoConsumer(
         context.Publish(new VideoGenerationSubmitted(
             context.Message.RequestId, taskId, time.GetUtcNow(), context.Message.Mode, context.Message.DurationSeconds));
 
-    private static Task Reject(ConsumeContext<GenerateVideo> context, string? taskId, VideoFailureReason reason, string message) =>
-        context.Publish(new VideoFailed(context.Message.RequestId, taskId, reason, message));
+    private Task Reject(ConsumeContext<GenerateVideo> context, string? taskId, VideoFailureReason reason, string message)
+    {
+        metrics.Failed(reason, tracked: false);
+        return context.Publish(new VideoFailed(context.Message.RequestId, taskId, reason, message));
+    }
 
     private static CreateTaskRequest ToKlingRequest(GenerateVideo command) => new(
         command.Image,

@@ -1,5 +1,6 @@
 using KlingService.Contracts;
 using KlingService.Kling;
+using KlingService.Telemetry;
 using MassTransit;
 
 namespace KlingService.Generation;
@@ -8,7 +9,7 @@ namespace KlingService.Generation;
 /// A command whose every retry and redelivery failed lands in the error queue; its client still
 /// deserves an answer, so the job ends here with a classified <see cref="VideoFailed"/>.
 /// </summary>
-public sealed class GenerateVideoFaultConsumer(IRequestLedger ledger, ILogger<GenerateVideoFaultConsumer> logger)
+public sealed class GenerateVideoFaultConsumer(IRequestLedger ledger, KlingMetrics metrics, ILogger<GenerateVideoFaultConsumer> logger)
     : IConsumer<Fault<GenerateVideo>>
 {
     public async Task Consume(ConsumeContext<Fault<GenerateVideo>> context)
@@ -35,6 +36,7 @@ public sealed class GenerateVideoFaultConsumer(IRequestLedger ledger, ILogger<Ge
             await ledger.RecordEndedAsync(command.RequestId, context.CancellationToken);
         }
 
+        metrics.Failed(reason, tracked: false);
         await context.Publish(new VideoFailed(command.RequestId, null, reason, message));
     }
 }

@@ -1,5 +1,6 @@
 using KlingService.Contracts;
 using KlingService.Kling;
+using KlingService.Telemetry;
 using MassTransit;
 using Microsoft.Extensions.Options;
 
@@ -11,7 +12,8 @@ namespace KlingService.Generation;
 /// </summary>
 public sealed class VideoJobStateMachine : MassTransitStateMachine<VideoJobState>
 {
-    public VideoJobStateMachine(StatusCheckPolicy policy, IOptions<GenerationOptions> options, TimeProvider time, ILogger<VideoJobStateMachine> logger)
+    public VideoJobStateMachine(
+        StatusCheckPolicy policy, IOptions<GenerationOptions> options, TimeProvider time, KlingMetrics metrics, ILogger<VideoJobStateMachine> logger)
     {
         InstanceState(x => x.CurrentState);
 
@@ -53,6 +55,7 @@ public sealed class VideoJobStateMachine : MassTransitStateMachine<VideoJobState
                     job.Mode = context.Message.Mode;
                     job.DurationSeconds = context.Message.DurationSeconds;
                     job.SubmittedAt = context.Message.SubmittedAt;
+                    metrics.Started();
                 })
                 .Schedule(StatusCheck, context => new CheckVideoStatus(context.Saga.CorrelationId, context.Saga.TaskId))
                 .Schedule(Deadline, context => new VideoJobDeadlineExpired(context.Saga.CorrelationId, context.Saga.TaskId),
@@ -72,14 +75,23 @@ public sealed class VideoJobStateMachine : MassTransitStateMachine<VideoJobState
                 .Activity(x => x.OfType<CheckTaskStatusActivity>())
                 .IfElse(context => context.Saga.Status == KlingTaskStatus.Succeed,
                     ready => ready
-                        .Then(context => GenerationLog.TaskSucceeded(logger, context.Saga.TaskId, context.Saga.RequestId, time.GetUtcNow() - context.Saga.SubmittedAt))
+                        .Then(context =>
+                        {
+                            var taken = time.GetUtcNow() - context.Saga.SubmittedAt;
+                            GenerationLog.TaskSucceeded(logger, context.Saga.TaskId, context.Saga.RequestId, taken);
+                            metrics.Succeeded(taken, context.Saga.ChecksMade);
+                        })
                         .Publish(context => Ready(context.Saga, time.GetUtcNow()))
                         .Unschedule(Deadline)
                         .ThenAsync(RecordEnded)
                         .Finalize(),
                     notReady => notReady.IfElse(context => context.Saga.Status == KlingTaskStatus.Failed,
                         failed => failed
-                            .Then(context => GenerationLog.TaskFailed(logger, context.Saga.TaskId, context.Saga.RequestId, VideoFailureReason.GenerationFailed, context.Saga.FailureMessage!))
+                            .Then(context =>
+                            {
+                                GenerationLog.TaskFailed(logger, context.Saga.TaskId, context.Saga.RequestId, VideoFailureReason.GenerationFailed, context.Saga.FailureMessage!);
+                                metrics.Failed(VideoFailureReason.GenerationFailed, tracked: true, context.Saga.ChecksMade);
+                            })
                             .Publish(context => new VideoFailed(context.Saga.RequestId, context.Saga.TaskId, VideoFailureReason.GenerationFailed, context.Saga.FailureMessage!))
                             .Unschedule(Deadline)
                             .ThenAsync(RecordEnded)
@@ -93,7 +105,11 @@ public sealed class VideoJobStateMachine : MassTransitStateMachine<VideoJobState
                                 context => new CheckVideoStatus(context.Saga.CorrelationId, context.Saga.TaskId),
                                 context => policy.NextCheck(context.Saga)))),
             When(Deadline.Received)
-                .Then(context => GenerationLog.TaskFailed(logger, context.Saga.TaskId, context.Saga.RequestId, VideoFailureReason.TimedOut, TimedOutMessage(options.Value)))
+                .Then(context =>
+                {
+                    GenerationLog.TaskFailed(logger, context.Saga.TaskId, context.Saga.RequestId, VideoFailureReason.TimedOut, TimedOutMessage(options.Value));
+                    metrics.Failed(VideoFailureReason.TimedOut, tracked: true, context.Saga.ChecksMade);
+                })
                 .Publish(context => new VideoFailed(context.Saga.RequestId, context.Saga.TaskId, VideoFailureReason.TimedOut, TimedOutMessage(options.Value)))
                 .Unschedule(StatusCheck)
                 .ThenAsync(RecordEnded)

@@ -1,12 +1,19 @@
+using KlingService.Telemetry;
 using MassTransit;
 
 namespace KlingService.Hosting;
 
-/// <summary>The service's host, built the same way for the long-running service and the demo.</summary>
+/// <summary>
+/// The service's host, built the same way for the long-running service, the demo and the tests;
+/// <c>configure</c> lets the demo and the tests add what only they need (an in-memory exporter).
+/// </summary>
 public static class KlingHost
 {
     public static async Task<(WebApplication App, IAsyncDisposable? Simulator)> BuildAsync(
-        string[] args, IDictionary<string, string?>? overrides = null, CancellationToken cancellationToken = default)
+        string[] args,
+        IDictionary<string, string?>? overrides = null,
+        Action<WebApplicationBuilder>? configure = null,
+        CancellationToken cancellationToken = default)
     {
         var builder = WebApplication.CreateBuilder(args);
         if (overrides is not null)
@@ -18,11 +25,14 @@ public static class KlingHost
         var simulator = await EmbeddedSimulator.StartWhenNoApiKeyAsync(builder, cancellationToken);
 
         var infrastructure = Infrastructure.From(builder.Configuration);
+        builder.AddKlingTelemetry();
         builder.Services.AddKlingService(builder.Configuration, infrastructure);
+        builder.Services.AddKlingHealthChecks(infrastructure);
         builder.Services.AddMassTransit(bus => bus.AddKlingBus(infrastructure));
+        configure?.Invoke(builder);
 
         var app = builder.Build();
-        app.MapGet("/health/live", () => Results.Ok("live"));
+        app.MapKlingHealth();
         return (app, simulator);
     }
 }

@@ -19,6 +19,7 @@ public static class KlingClientRegistration
 
         services.AddTransient<BearerTokenHandler>();
         services.AddTransient<KlingErrorHandler>();
+        services.AddTransient<KlingMetricsHandler>();
         services.AddRefitGeneratedClient<IKlingApi>(KlingJsonContext.Default, _ => Settings)
             .ConfigureHttpClient((provider, client) =>
             {
@@ -27,6 +28,7 @@ public static class KlingClientRegistration
                 client.Timeout = options.RequestTimeout;
             })
             .AddHttpMessageHandler<KlingErrorHandler>()
+            .AddHttpMessageHandler<KlingMetricsHandler>()
             .AddHttpMessageHandler<BearerTokenHandler>()
             // The default logging handlers write request URLs and headers' names; none carry the key, but keep it quiet anyway.
             .RemoveAllLoggers();

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Diagnostics.Metrics;
 
 namespace KlingService.Telemetry;
 
@@ -20,6 +19,20 @@ public static class KlingTelemetry
     public const string StatusTag = "kling.status";
     public const string ReasonTag = "kling.failure_reason";
 
+    public const string OperationTag = "kling.operation";
+    public const string HttpStatusTag = "http.response.status_code";
+
+    public const string JobsSubmitted = "kling.jobs.submitted";
+    public const string JobsSucceeded = "kling.jobs.succeeded";
+    public const string JobsFailed = "kling.jobs.failed";
+    public const string JobsInFlight = "kling.jobs.in_flight";
+    public const string GenerationTime = "kling.job.generation_time";
+    public const string StatusChecksPerJob = "kling.job.status_checks";
+    public const string ApiCallDuration = "kling.api.call.duration";
+    public const string ApiCallErrors = "kling.api.call.errors";
+
+    /// <summary>MassTransit's own ActivitySource and Meter.</summary>
+    public const string MassTransitSource = "MassTransit";
+
     public static readonly ActivitySource Source = new(SourceName);
-    public static readonly Meter Meter = new(MeterName);
 }

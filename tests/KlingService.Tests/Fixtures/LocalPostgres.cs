@@ -51,8 +51,25 @@ public sealed class LocalPostgres : IAsyncDisposable
              "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "max_connections=300"],
             asUser: "postgres", output: _output);
         await ExternalProcess.WaitForPortAsync(Port, TimeSpan.FromSeconds(30), () => _output.ToString());
-        // The port opens a moment before the server accepts queries.
-        await ExternalProcess.RunAsync(Path.Combine(Binaries, "pg_isready"), ["-h", "127.0.0.1", "-p", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-t", "30"]);
+        // The port opens before the server accepts queries, and after a crash it first replays its log.
+        var giveUp = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (!await IsReadyAsync())
+        {
+            if (DateTime.UtcNow > giveUp)
+            {
+                throw new TimeoutException($"PostgreSQL did not accept connections within a minute:{Environment.NewLine}{_output}");
+            }
+
+            await Task.Delay(200);
+        }
+    }
+
+    private async Task<bool> IsReadyAsync()
+    {
+        using var probe = ExternalProcess.Start(Path.Combine(Binaries, "pg_isready"),
+            ["-h", "127.0.0.1", "-p", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-t", "2"]);
+        await probe.WaitForExitAsync();
+        return probe.ExitCode == 0;
     }
 
     /// <summary>Stops the server abruptly, as a crash would.</summary>

@@ -1,0 +1,65 @@
+using System.Diagnostics.Metrics;
+using KlingService.Contracts;
+
+namespace KlingService.Telemetry;
+
+/// <summary>The service's instruments, made from the host's meter factory so each host (and test) has its own.</summary>
+public sealed class KlingMetrics
+{
+    private readonly Counter<long> _submitted;
+    private readonly Counter<long> _succeeded;
+    private readonly Counter<long> _failed;
+    private readonly UpDownCounter<long> _inFlight;
+    private readonly Histogram<double> _generationTime;
+    private readonly Histogram<int> _statusChecks;
+    private readonly Histogram<double> _callDuration;
+    private readonly Counter<long> _callErrors;
+
+    public KlingMetrics(IMeterFactory meterFactory)
+    {
+        var meter = meterFactory.Create(KlingTelemetry.MeterName);
+        _submitted = meter.CreateCounter<long>(KlingTelemetry.JobsSubmitted, description: "Kling tasks created");
+        _succeeded = meter.CreateCounter<long>(KlingTelemetry.JobsSucceeded, description: "Jobs that ended with a video");
+        _failed = meter.CreateCounter<long>(KlingTelemetry.JobsFailed, description: "Jobs that ended without a video, by reason");
+        _inFlight = meter.CreateUpDownCounter<long>(KlingTelemetry.JobsInFlight, description: "Jobs being tracked");
+        _generationTime = meter.CreateHistogram<double>(KlingTelemetry.GenerationTime, "s", "Time from task creation to the video");
+        _statusChecks = meter.CreateHistogram<int>(KlingTelemetry.StatusChecksPerJob, description: "Status calls made for one job");
+        _callDuration = meter.CreateHistogram<double>(KlingTelemetry.ApiCallDuration, "s", "Kling API call latency");
+        _callErrors = meter.CreateCounter<long>(KlingTelemetry.ApiCallErrors, description: "Kling API calls that failed, by status code");
+    }
+
+    public void Submitted() => _submitted.Add(1);
+
+    public void Started() => _inFlight.Add(1);
+
+    public void Succeeded(TimeSpan generationTime, int statusChecks)
+    {
+        _inFlight.Add(-1);
+        _succeeded.Add(1);
+        _generationTime.Record(generationTime.TotalSeconds);
+        _statusChecks.Record(statusChecks);
+    }
+
+    /// <summary>A job ended without a video; <paramref name="tracked"/> when it had a saga (it was in flight).</summary>
+    public void Failed(VideoFailureReason reason, bool tracked, int statusChecks = 0)
+    {
+        if (tracked)
+        {
+            _inFlight.Add(-1);
+            _statusChecks.Record(statusChecks);
+        }
+
+        _failed.Add(1, new KeyValuePair<string, object?>(KlingTelemetry.ReasonTag, reason.ToString()));
+    }
+
+    public void Call(string operation, TimeSpan duration, int? statusCode)
+    {
+        var operationTag = new KeyValuePair<string, object?>(KlingTelemetry.OperationTag, operation);
+        var statusTag = new KeyValuePair<string, object?>(KlingTelemetry.HttpStatusTag, statusCode?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none");
+        _callDuration.Record(duration.TotalSeconds, operationTag, statusTag);
+        if (statusCode is null or >= 400)
+        {
+            _callErrors.Add(1, operationTag, statusTag);
+        }
+    }
+}
