@@ -2,7 +2,6 @@ using KlingService.Generation;
 using KlingService.Kling;
 using KlingService.Persistence;
 using KlingService.Scheduling;
-using KlingService.Telemetry;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Npgsql;
 
@@ -21,8 +20,6 @@ public static class ServiceRegistration
             .Validate(o => o.MinCheckInterval <= o.MaxCheckInterval, "Generation:MinCheckInterval must not exceed Generation:MaxCheckInterval.")
             .ValidateOnStart();
         services.AddSingleton<StatusCheckPolicy>();
-        services.AddMetrics();
-        services.AddSingleton<KlingMetrics>();
         services.AddScoped<CheckTaskStatusActivity>();
 
         if (infrastructure.Postgres is { } postgres)

@@ -1,3 +1,5 @@
+using KlingService.Telemetry;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Refit;
 
@@ -17,6 +19,8 @@ public static class KlingClientRegistration
                 "Kling:BaseUrl must be an absolute http(s) URL.")
             .ValidateOnStart();
 
+        services.AddMetrics();
+        services.TryAddSingleton<KlingMetrics>();
         services.AddTransient<BearerTokenHandler>();
         services.AddTransient<KlingErrorHandler>();
         services.AddTransient<KlingMetricsHandler>();
