@@ -30,6 +30,7 @@ public static class ServiceRegistration
             services.AddSingleton<IRequestLedger, PostgresRequestLedger>();
             services.AddSingleton<ScheduledMessageStore>();
             services.AddHostedService<ScheduledMessageDispatcher>();
+            services.AddHostedService<StalledJobSweeper>();
         }
         else
         {
