@@ -39,7 +39,7 @@ public sealed class GenerateVideoConsumer(
         {
             case RequestClaimStatus.Submitted:
                 // The task exists but the hand-over may have been lost with a crash: say it again.
-                // The saga is keyed by the task, so a second Submitted for a live job changes nothing.
+                // The saga is keyed by the task: for a live job a second Submitted only re-arms its check.
                 GenerationLog.DuplicateRequest(logger, command.RequestId, claim.Status);
                 await PublishSubmitted(context, claim.TaskId!);
                 return;
