@@ -16,9 +16,10 @@ public sealed class GenerateVideoFaultConsumer(IRequestLedger ledger, KlingMetri
     {
         var command = context.Message.Message;
         var exception = context.Message.Exceptions.FirstOrDefault();
-        if (exception?.ExceptionType == typeof(RequestInProgressException).FullName)
+        if (command is null || exception?.ExceptionType == typeof(RequestInProgressException).FullName)
         {
-            // The attempt that holds the claim answers for the request.
+            // Unreadable commands have no RequestId to answer to (they wait in the error queue);
+            // and the attempt that holds a claim answers for its request.
             return;
         }
 
