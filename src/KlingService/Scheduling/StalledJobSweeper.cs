@@ -3,6 +3,7 @@ using KlingService.Contracts;
 using KlingService.Generation;
 using KlingService.Persistence;
 using MassTransit;
+using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace KlingService.Scheduling;
@@ -11,18 +12,21 @@ namespace KlingService.Scheduling;
 /// The safety net for the one gap the in-memory outbox leaves: a saga's new state committed but the
 /// schedule it made never reached the broker (a crash or a broker outage in between). Such a job
 /// has no pending status check; its redelivered message carries a token the saga has moved past and
-/// is ignored. Every minute this finds tracked jobs with no scheduled check and no recent change,
-/// and re-announces their submission, which makes the saga arm its check and deadline again.
+/// is ignored. This finds tracked jobs with no scheduled check and no change for well over a check
+/// interval, and re-announces their submission, which makes the saga arm its check and deadline again.
 /// </summary>
 public sealed partial class StalledJobSweeper(
     NpgsqlDataSource dataSource,
     IBus bus,
     IHostApplicationLifetime lifetime,
+    IOptions<GenerationOptions> options,
     ILogger<StalledJobSweeper> logger) : BackgroundService
 {
-    // Far longer than any check interval, so a check merely waiting in a busy queue is not mistaken for a lost one.
-    private static readonly TimeSpan StaleAfter = TimeSpan.FromMinutes(3);
-    private static readonly TimeSpan SweepInterval = TimeSpan.FromMinutes(1);
+    // A healthy job's row changes at every check, at least once per MaxCheckInterval. Waiting three
+    // of those (and never less than 30 s) keeps a check that merely sits in a busy queue from being
+    // taken for a lost one; a false alarm would cost one extra status call, nothing more.
+    private readonly TimeSpan _staleAfter = Max(
+        options.Value.MaxCheckInterval * 3, options.Value.FirstCheckAfter + options.Value.MaxCheckInterval, TimeSpan.FromSeconds(30));
 
     private const string FindStalled = $"""
         SELECT j.data::text FROM {PostgresSchema.VideoJobs} j
@@ -41,7 +45,7 @@ public sealed partial class StalledJobSweeper(
         {
             try
             {
-                await Task.Delay(SweepInterval, stoppingToken);
+                await Task.Delay(_staleAfter / 3, stoppingToken);
                 await SweepAsync(stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -58,7 +62,7 @@ public sealed partial class StalledJobSweeper(
     public async Task<int> SweepAsync(CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(FindStalled);
-        command.Parameters.AddWithValue("stale_after", StaleAfter);
+        command.Parameters.AddWithValue("stale_after", _staleAfter);
         var stalled = new List<VideoJobState>();
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
         {
@@ -76,6 +80,8 @@ public sealed partial class StalledJobSweeper(
 
         return stalled.Count;
     }
+
+    private static TimeSpan Max(params TimeSpan[] values) => values.Max();
 
     [LoggerMessage(1, LogLevel.Warning, "Task {TaskId} of request {RequestId} had no scheduled status check; re-arming it")]
     private static partial void JobRearmed(ILogger logger, string taskId, Guid requestId);

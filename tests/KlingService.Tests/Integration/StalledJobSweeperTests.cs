@@ -28,7 +28,7 @@ public sealed class StalledJobSweeperTests(InfrastructureFixture infrastructure)
 
         // What a crash between the saga's commit and its schedule reaching the broker leaves behind.
         await ExecuteAsync(database, $"DELETE FROM {PostgresSchema.ScheduledMessages} WHERE destination LIKE '%video-job-state%' AND message_type LIKE '%CheckVideoStatus'");
-        await ExecuteAsync(database, $"UPDATE {PostgresSchema.VideoJobs} SET updated_at = now() - interval '1 hour'");
+        await ExecuteAsync(database, $"UPDATE {PostgresSchema.VideoJobs} SET updated_at = now() - interval '1 day'");
         var sweeper = service.App.Services.GetServices<IHostedService>().OfType<StalledJobSweeper>().Single();
         var rearmed = await sweeper.SweepAsync(CancellationToken.None);
 
