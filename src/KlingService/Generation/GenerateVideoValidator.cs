@@ -71,7 +71,7 @@ public static partial class GenerateVideoValidator
 
         if (image.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || image.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
         {
-            return Uri.TryCreate(image, UriKind.Absolute, out var url) && !string.IsNullOrEmpty(url.Host) && url.Host.Length > 0
+            return Uri.TryCreate(image, UriKind.Absolute, out var url) && url.Host.Length > 0
                 ? null
                 : "Image: is not a valid absolute http(s) URL.";
         }
