@@ -27,7 +27,9 @@ public sealed class KlingApiException(KlingErrorKind kind, HttpStatusCode? statu
     public static bool IsTransient(Exception exception) => exception switch
     {
         KlingApiException api => api.Kind == KlingErrorKind.Transient,
-        HttpRequestException or TimeoutException or TaskCanceledException => true,
+        // Not TaskCanceledException: HTTP timeouts already arrive as KlingApiException, and any other
+        // cancellation is the service stopping or losing its broker, which no retry can help.
+        HttpRequestException or TimeoutException => true,
         _ => false,
     };
 }
