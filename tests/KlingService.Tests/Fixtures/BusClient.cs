@@ -11,6 +11,7 @@ public sealed class BusClient : IAsyncDisposable
     private readonly IBusControl _bus;
     private readonly ConcurrentQueue<object> _terminal = new();
     private readonly ConcurrentQueue<VideoGenerationSubmitted> _submitted = new();
+    private readonly ConcurrentDictionary<Guid, byte> _seen = new();
 
     private BusClient(Uri broker, string observerQueue)
     {
@@ -29,8 +30,8 @@ public sealed class BusClient : IAsyncDisposable
             });
             cfg.ReceiveEndpoint(observerQueue, endpoint =>
             {
-                endpoint.Handler<VideoReady>(context => Record(context.Message));
-                endpoint.Handler<VideoFailed>(context => Record(context.Message));
+                endpoint.Handler<VideoReady>(context => Record(context, context.Message));
+                endpoint.Handler<VideoFailed>(context => Record(context, context.Message));
                 endpoint.Handler<VideoGenerationSubmitted>(context =>
                 {
                     _submitted.Enqueue(context.Message);
@@ -71,9 +72,15 @@ public sealed class BusClient : IAsyncDisposable
 
     public ValueTask DisposeAsync() => new(_bus.StopAsync());
 
-    private Task Record(object message)
+    private Task Record(ConsumeContext context, object message)
     {
-        _terminal.Enqueue(message);
+        // The broker redelivers a message whose ack was lost in a restart: same MessageId. Only a
+        // second publish by the service (a new MessageId) is a duplicate event.
+        if (context.MessageId is not { } id || _seen.TryAdd(id, 0))
+        {
+            _terminal.Enqueue(message);
+        }
+
         return Task.CompletedTask;
     }
 }
