@@ -33,7 +33,9 @@ for trx in "$results"/*.trx; do
   counters=$(grep -o '<Counters [^>]*>' "$trx")
   passed=$((passed + $(sed -E 's/.* passed="([0-9]+)".*/\1/' <<<"$counters")))
   failed=$((failed + $(sed -E 's/.* failed="([0-9]+)".*/\1/' <<<"$counters")))
-  skipped=$((skipped + $(sed -E 's/.* notExecuted="([0-9]+)".*/\1/' <<<"$counters")))
+  total=$(sed -E 's/.* total="([0-9]+)".*/\1/' <<<"$counters")
+  executed=$(sed -E 's/.* executed="([0-9]+)".*/\1/' <<<"$counters")
+  skipped=$((skipped + total - executed))
 done
 if ((status != 0 && failed == 0)); then
   # The build or the runner itself broke: no test result may count as a pass.
