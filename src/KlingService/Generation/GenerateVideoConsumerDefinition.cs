@@ -21,17 +21,17 @@ public sealed class GenerateVideoConsumerDefinition : ConsumerDefinition<Generat
         IConsumerConfigurator<GenerateVideoConsumer> consumerConfigurator,
         IRegistrationContext context)
     {
-        // Outermost: when quick retries are spent, wait through the message scheduler (not the
-        // broker's delayed-exchange plugin), so a busy or broken provider never fails a job early.
+        // The consumer only talks to the database; what it waits out is a database restart. Quick
+        // retries first, then redeliveries through the message scheduler (no broker plugin needed).
         endpointConfigurator.UseScheduledRedelivery(r =>
         {
-            r.Handle<Exception>(e => TransientFailure.Matches(e) || e is RequestInProgressException);
-            r.Exponential(_options.CreateRedeliveryLimit, _options.CreateRedeliveryMinInterval, _options.CreateRedeliveryMaxInterval, _options.CreateRedeliveryMinInterval);
+            r.Handle<Exception>(TransientFailure.Matches);
+            r.Intervals(TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(15), TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(2));
         });
         endpointConfigurator.UseMessageRetry(r =>
         {
             r.Handle<Exception>(TransientFailure.Matches);
-            r.Exponential(_options.CreateRetryLimit, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(300));
+            r.Exponential(3, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(2), TimeSpan.FromMilliseconds(300));
         });
         // Events leave only when the consumer has finished, so a retried attempt publishes nothing twice.
         endpointConfigurator.UseInMemoryOutbox(context);

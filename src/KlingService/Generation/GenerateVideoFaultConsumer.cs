@@ -16,10 +16,9 @@ public sealed class GenerateVideoFaultConsumer(IRequestLedger ledger, KlingMetri
     {
         var command = context.Message.Message;
         var exception = context.Message.Exceptions.FirstOrDefault();
-        if (command is null || exception?.ExceptionType == typeof(RequestInProgressException).FullName)
+        if (command is null)
         {
-            // Unreadable commands have no RequestId to answer to (they wait in the error queue);
-            // and the attempt that holds a claim answers for its request.
+            // Unreadable commands have no RequestId to answer to; they wait in the error queue.
             return;
         }
 

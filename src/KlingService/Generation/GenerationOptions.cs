@@ -31,23 +31,19 @@ public sealed class GenerationOptions
     [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
     public TimeSpan JobDeadline { get; set; } = TimeSpan.FromMinutes(60);
 
-    /// <summary>Quick in-process retries of a failed create call before the command is redelivered later.</summary>
-    [Range(0, 10)]
-    public int CreateRetryLimit { get; set; } = 3;
+    /// <summary>Create calls that may fail transiently (5xx, timeouts, no connection) before the job fails as ProviderUnavailable. A 429 never counts.</summary>
+    [Range(1, 100)]
+    public int CreateAttemptLimit { get; set; } = 10;
 
-    /// <summary>Later redeliveries of a command whose create call kept failing transiently; after the last the job fails.</summary>
-    [Range(0, 50)]
-    public int CreateRedeliveryLimit { get; set; } = 8;
-
-    /// <summary>Wait before the first redelivery; later ones wait exponentially longer.</summary>
+    /// <summary>Wait after the first failed create call; later waits double, up to <see cref="CreateRetryMaxInterval"/>.</summary>
     [Range(typeof(TimeSpan), "00:00:00.010", "01:00:00")]
-    public TimeSpan CreateRedeliveryMinInterval { get; set; } = TimeSpan.FromSeconds(10);
+    public TimeSpan CreateRetryMinInterval { get; set; } = TimeSpan.FromSeconds(2);
 
-    /// <summary>The longest wait between two redeliveries.</summary>
+    /// <summary>The longest wait between two create attempts (a 429's Retry-After may ask for longer, and gets it).</summary>
     [Range(typeof(TimeSpan), "00:00:00.010", "06:00:00")]
-    public TimeSpan CreateRedeliveryMaxInterval { get; set; } = TimeSpan.FromMinutes(15);
+    public TimeSpan CreateRetryMaxInterval { get; set; } = TimeSpan.FromMinutes(5);
 
-    /// <summary>Commands handled at once by one instance (create calls in flight).</summary>
+    /// <summary>Create calls one instance makes at once (the account's cap bounds them too).</summary>
     [Range(1, 1000)]
     public int CreateConcurrency { get; set; } = 16;
 }

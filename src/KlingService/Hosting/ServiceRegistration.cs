@@ -21,6 +21,8 @@ public static class ServiceRegistration
             .ValidateOnStart();
         services.AddSingleton<StatusCheckPolicy>();
         services.AddScoped<CheckTaskStatusActivity>();
+        services.AddSingleton<LauncherSignal>();
+        services.AddHostedService<TaskLauncher>();
 
         if (infrastructure.Postgres is { } postgres)
         {

@@ -19,5 +19,12 @@ public sealed class KlingOptions
     [Range(typeof(TimeSpan), "00:00:01", "00:05:00")]
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// The account's cap on tasks generating at once, shared by every instance: a job waits in the
+    /// backlog until a slot is free, instead of being refused with a 429.
+    /// </summary>
+    [Range(1, 100_000)]
+    public int MaxConcurrentTasks { get; set; } = 5;
+
     public override string ToString() => $"Kling at {BaseUrl} (key hidden)";
 }

@@ -14,6 +14,8 @@ namespace KlingService.Scheduling;
 /// has no pending status check; its redelivered message carries a token the saga has moved past and
 /// is ignored. This finds tracked jobs with no scheduled check and no change for well over a check
 /// interval, and re-announces their submission, which makes the saga arm its check and deadline again.
+/// It also re-announces tasks that were created and recorded but whose announcement never reached
+/// the saga (the instance died in between), so no paid task goes untracked.
 /// </summary>
 public sealed partial class StalledJobSweeper(
     NpgsqlDataSource dataSource,
@@ -35,6 +37,14 @@ public sealed partial class StalledJobSweeper(
               SELECT 1 FROM {PostgresSchema.ScheduledMessages} m
               WHERE m.token_id = (j.data->>'StatusCheckTokenId')::uuid)
         ORDER BY j.updated_at
+        LIMIT 500
+        """;
+
+    private const string FindUnannounced = $"""
+        SELECT l.request_id, l.task_id, l.submitted_at, l.mode, l.duration_seconds FROM {PostgresSchema.RequestLedger} l
+        WHERE l.task_id IS NOT NULL AND l.ended_at IS NULL AND l.submitted_at < now() - @stale_after
+          AND NOT EXISTS (SELECT 1 FROM {PostgresSchema.VideoJobs} j WHERE j.request_id = l.request_id)
+        ORDER BY l.submitted_at
         LIMIT 500
         """;
 
@@ -72,19 +82,44 @@ public sealed partial class StalledJobSweeper(
             }
         }
 
+        var unannounced = new List<VideoGenerationSubmitted>();
+        await using var find = dataSource.CreateCommand(FindUnannounced);
+        find.Parameters.AddWithValue("stale_after", _staleAfter);
+        await using (var reader = await find.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                unannounced.Add(new VideoGenerationSubmitted(
+                    reader.GetGuid(0),
+                    reader.GetString(1),
+                    reader.GetFieldValue<DateTimeOffset>(2),
+                    Enum.TryParse<VideoMode>(reader.IsDBNull(3) ? null : reader.GetString(3), out var mode) ? mode : VideoMode.Standard,
+                    reader.IsDBNull(4) ? 5 : reader.GetInt32(4)));
+            }
+        }
+
         foreach (var job in stalled)
         {
             JobRearmed(logger, job.TaskId, job.RequestId);
             await bus.Publish(new VideoGenerationSubmitted(job.RequestId, job.TaskId, job.SubmittedAt, job.Mode, job.DurationSeconds), cancellationToken);
         }
 
-        return stalled.Count;
+        foreach (var submitted in unannounced)
+        {
+            TaskAnnouncedAgain(logger, submitted.TaskId, submitted.RequestId);
+            await bus.Publish(submitted, cancellationToken);
+        }
+
+        return stalled.Count + unannounced.Count;
     }
 
     private static TimeSpan Max(params TimeSpan[] values) => values.Max();
 
     [LoggerMessage(1, LogLevel.Warning, "Task {TaskId} of request {RequestId} had no scheduled status check; re-arming it")]
     private static partial void JobRearmed(ILogger logger, string taskId, Guid requestId);
+
+    [LoggerMessage(3, LogLevel.Warning, "Task {TaskId} of request {RequestId} was created but never tracked; announcing it again")]
+    private static partial void TaskAnnouncedAgain(ILogger logger, string taskId, Guid requestId);
 
     [LoggerMessage(2, LogLevel.Warning, "Looking for stalled jobs failed; trying again later: {Message}")]
     private static partial void SweepFailed(ILogger logger, string message);

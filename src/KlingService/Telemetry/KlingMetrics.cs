@@ -11,6 +11,7 @@ public sealed class KlingMetrics
     private readonly Counter<long> _failed;
     private readonly UpDownCounter<long> _inFlight;
     private readonly Histogram<double> _generationTime;
+    private readonly Histogram<double> _backlogWait;
     private readonly Histogram<int> _statusChecks;
     private readonly Histogram<double> _callDuration;
     private readonly Counter<long> _callErrors;
@@ -23,12 +24,17 @@ public sealed class KlingMetrics
         _failed = meter.CreateCounter<long>(KlingTelemetry.JobsFailed, description: "Jobs that ended without a video, by reason");
         _inFlight = meter.CreateUpDownCounter<long>(KlingTelemetry.JobsInFlight, description: "Jobs being tracked");
         _generationTime = meter.CreateHistogram<double>(KlingTelemetry.GenerationTime, "s", "Time from task creation to the video");
+        _backlogWait = meter.CreateHistogram<double>(KlingTelemetry.BacklogWait, "s", "Time a job waited for a generation slot before its task was created");
         _statusChecks = meter.CreateHistogram<int>(KlingTelemetry.StatusChecksPerJob, description: "Status calls made for one job");
         _callDuration = meter.CreateHistogram<double>(KlingTelemetry.ApiCallDuration, "s", "Kling API call latency");
         _callErrors = meter.CreateCounter<long>(KlingTelemetry.ApiCallErrors, description: "Kling API calls that failed, by status code");
     }
 
-    public void Submitted() => _submitted.Add(1);
+    public void Submitted(TimeSpan backlogWait)
+    {
+        _submitted.Add(1);
+        _backlogWait.Record(backlogWait.TotalSeconds);
+    }
 
     public void Started() => _inFlight.Add(1);
 

@@ -18,6 +18,8 @@ public static class KlingTelemetry
     public const string DurationTag = "kling.duration_seconds";
     public const string StatusTag = "kling.status";
     public const string ReasonTag = "kling.failure_reason";
+    public const string AttemptTag = "kling.create_attempt";
+    public const string BacklogWaitTag = "kling.backlog_wait_seconds";
 
     public const string OperationTag = "kling.operation";
     public const string HttpStatusTag = "http.response.status_code";
@@ -27,6 +29,7 @@ public static class KlingTelemetry
     public const string JobsFailed = "kling.jobs.failed";
     public const string JobsInFlight = "kling.jobs.in_flight";
     public const string GenerationTime = "kling.job.generation_time";
+    public const string BacklogWait = "kling.job.backlog_wait";
     public const string StatusChecksPerJob = "kling.job.status_checks";
     public const string ApiCallDuration = "kling.api.call.duration";
     public const string ApiCallErrors = "kling.api.call.errors";

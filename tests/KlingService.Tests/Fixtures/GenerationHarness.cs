@@ -7,6 +7,7 @@ using MassTransit.InMemoryTransport;
 using MassTransit.Testing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Time.Testing;
 
 namespace KlingService.Tests.Fixtures;
@@ -18,10 +19,12 @@ namespace KlingService.Tests.Fixtures;
 public sealed class GenerationHarness : IAsyncDisposable
 {
     private readonly ServiceProvider _provider;
+    private readonly TaskLauncher _launcher;
 
     private GenerationHarness(ServiceProvider provider, FakeKlingApi kling, FakeTimeProvider time)
     {
         _provider = provider;
+        _launcher = provider.GetServices<IHostedService>().OfType<TaskLauncher>().Single();
         Kling = kling;
         Time = time;
         Harness = provider.GetRequiredService<ITestHarness>();
@@ -62,6 +65,8 @@ public sealed class GenerationHarness : IAsyncDisposable
         harness.Harness.TestTimeout = TimeSpan.FromSeconds(20);
         harness.Harness.TestInactivityTimeout = TimeSpan.FromSeconds(2);
         await harness.Harness.Start();
+        // The harness starts the bus only; the launcher that turns the backlog into tasks is a hosted service.
+        await harness._launcher.StartAsync(CancellationToken.None);
         return harness;
     }
 
@@ -135,6 +140,7 @@ public sealed class GenerationHarness : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        await _launcher.StopAsync(CancellationToken.None);
         await Harness.Stop();
         await _provider.DisposeAsync();
     }

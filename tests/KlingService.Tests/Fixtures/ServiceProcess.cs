@@ -36,6 +36,8 @@ public sealed class ServiceProcess : IAsyncDisposable
             ["ConnectionStrings__Postgres"] = environment.Postgres,
             ["Kling__BaseUrl"] = kling.ToString(),
             ["Kling__ApiKey"] = apiKey,
+            // Most tests' simulators have no cap; the tests of the cap set their own.
+            ["Kling__MaxConcurrentTasks"] = "1000",
             ["Generation__FirstCheckAfter"] = "00:00:01",
             ["Generation__MinCheckInterval"] = "00:00:00.500",
             ["Generation__MaxCheckInterval"] = "00:00:02",

@@ -128,7 +128,7 @@ public sealed class GenerateVideoConsumerTests
             : Task.FromResult(new CreateTaskResponse("task-after-retries"));
 
         await service.SendAsync(GenerationHarness.ValidCommand());
-        var submitted = await service.PublishedAsync<VideoGenerationSubmitted>();
+        var submitted = await service.AdvanceUntilPublishedAsync<VideoGenerationSubmitted>(TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(1));
 
         Assert.Equal("task-after-retries", submitted.TaskId);
         Assert.Equal(3, service.Kling.CreateAttempts);
@@ -137,18 +137,32 @@ public sealed class GenerateVideoConsumerTests
     }
 
     [Fact]
-    public async Task A_provider_outage_longer_than_quick_retries_waits_through_the_scheduler_and_then_succeeds()
+    public async Task A_provider_outage_is_waited_out_with_growing_pauses_and_then_succeeds()
     {
-        await using var service = await GenerationHarness.StartAsync(new Dictionary<string, string?> { ["Generation:CreateRetryLimit"] = "1" });
-        service.Kling.OnCreate = (_, attempt) => attempt <= 4
-            ? throw new KlingApiException(KlingErrorKind.Transient, HttpStatusCode.ServiceUnavailable, "down")
-            : Task.FromResult(new CreateTaskResponse("task-late"));
+        await using var service = await GenerationHarness.StartAsync(new Dictionary<string, string?>
+        {
+            ["Generation:CreateRetryMinInterval"] = "00:00:10",
+            ["Generation:CreateRetryMaxInterval"] = "00:01:00",
+        });
+        var attemptsAt = new List<DateTimeOffset>();
+        service.Kling.OnCreate = (_, attempt) =>
+        {
+            attemptsAt.Add(service.Time.GetUtcNow());
+            return attempt <= 4
+                ? throw new KlingApiException(KlingErrorKind.Transient, HttpStatusCode.ServiceUnavailable, "down")
+                : Task.FromResult(new CreateTaskResponse("task-late"));
+        };
 
         await service.SendAsync(GenerationHarness.ValidCommand());
-        var submitted = await service.AdvanceUntilPublishedAsync<VideoGenerationSubmitted>(TimeSpan.FromSeconds(10));
+        var submitted = await service.AdvanceUntilPublishedAsync<VideoGenerationSubmitted>(TimeSpan.FromSeconds(5), TimeSpan.FromMinutes(10));
 
         Assert.Equal("task-late", submitted.TaskId);
         Assert.Empty(service.Published<VideoFailed>());
+        var pauses = attemptsAt.Zip(attemptsAt.Skip(1), (a, b) => b - a).ToList();
+        // 10 s, 20 s, 40 s, 60 s (capped), each within the ±20 % spread and the 5 s clock steps.
+        Assert.Equal(4, pauses.Count);
+        Assert.All(pauses.Zip([10, 20, 40, 60]), p =>
+            Assert.InRange(p.First.TotalSeconds, (p.Second * 0.8) - 0.01, (p.Second * 1.2) + 5.01));
     }
 
     [Fact]
@@ -156,23 +170,87 @@ public sealed class GenerateVideoConsumerTests
     {
         await using var service = await GenerationHarness.StartAsync(new Dictionary<string, string?>
         {
-            ["Generation:CreateRetryLimit"] = "1",
-            ["Generation:CreateRedeliveryLimit"] = "2",
-            ["Generation:CreateRedeliveryMinInterval"] = "00:00:10",
-            ["Generation:CreateRedeliveryMaxInterval"] = "00:00:20",
+            ["Generation:CreateAttemptLimit"] = "3",
+            ["Generation:CreateRetryMinInterval"] = "00:00:10",
+            ["Generation:CreateRetryMaxInterval"] = "00:00:20",
         });
         service.Kling.OnCreate = (_, _) => throw new KlingApiException(KlingErrorKind.Transient, HttpStatusCode.BadGateway, "bad gateway");
         var command = GenerationHarness.ValidCommand();
 
         await service.SendAsync(command);
-        var failed = await service.AdvanceUntilPublishedAsync<VideoFailed>(TimeSpan.FromSeconds(10));
+        var failed = await service.AdvanceUntilPublishedAsync<VideoFailed>(TimeSpan.FromSeconds(5), TimeSpan.FromMinutes(5));
 
         Assert.Equal(VideoFailureReason.ProviderUnavailable, failed.Reason);
         Assert.Equal(command.RequestId, failed.RequestId);
         Assert.Contains("bad gateway", failed.Message, StringComparison.Ordinal);
-        // One try and one quick retry, for the first delivery and each of the two redeliveries.
-        Assert.Equal(6, service.Kling.CreateAttempts);
+        Assert.Equal(3, service.Kling.CreateAttempts);
         Assert.Empty(service.Kling.CreatedTasks);
+    }
+
+    [Fact]
+    public async Task A_busy_account_never_fails_the_job_and_is_asked_again_only_after_its_Retry_After()
+    {
+        await using var service = await GenerationHarness.StartAsync(new Dictionary<string, string?> { ["Generation:CreateAttemptLimit"] = "2" });
+        var attemptsAt = new List<DateTimeOffset>();
+        service.Kling.OnCreate = (_, attempt) =>
+        {
+            attemptsAt.Add(service.Time.GetUtcNow());
+            return attempt <= 6
+                ? throw new KlingApiException(KlingErrorKind.Transient, HttpStatusCode.TooManyRequests, "busy", TimeSpan.FromSeconds(30))
+                : Task.FromResult(new CreateTaskResponse("task-when-free"));
+        };
+
+        await service.SendAsync(GenerationHarness.ValidCommand());
+        var submitted = await service.AdvanceUntilPublishedAsync<VideoGenerationSubmitted>(TimeSpan.FromSeconds(10), TimeSpan.FromMinutes(10));
+
+        // Six 429s against an attempt limit of two: being busy is not a failure.
+        Assert.Equal("task-when-free", submitted.TaskId);
+        Assert.Empty(service.Published<VideoFailed>());
+        Assert.Equal(7, attemptsAt.Count);
+        Assert.All(attemptsAt.Zip(attemptsAt.Skip(1), (a, b) => b - a), pause => Assert.True(pause >= TimeSpan.FromSeconds(30), $"asked again after {pause}"));
+    }
+
+    [Fact]
+    public async Task Never_has_more_tasks_generating_than_the_cap_and_starts_the_oldest_waiting_job_when_a_slot_frees()
+    {
+        await using var service = await GenerationHarness.StartAsync(new Dictionary<string, string?> { ["Kling:MaxConcurrentTasks"] = "2" });
+        var finished = new HashSet<string>();
+        service.Kling.OnStatus = (taskId, _) =>
+        {
+            lock (finished)
+            {
+                return finished.Contains(taskId) ? FakeKlingApi.Succeeded(taskId) : FakeKlingApi.Processing(taskId, 50, 60);
+            }
+        };
+        var commands = Enumerable.Range(0, 5).Select(i => GenerationHarness.ValidCommand() with { Prompt = $"job {i}" }).ToList();
+
+        foreach (var command in commands)
+        {
+            await service.SendAsync(command);
+        }
+
+        await service.PublishedAsync<VideoGenerationSubmitted>(s => s.RequestId == commands[1].RequestId);
+        await service.AdvanceAndSettleAsync(TimeSpan.FromSeconds(20));
+        // The first two start together; only they may run until a slot frees.
+        Assert.Equal(["job 0", "job 1"], service.Kling.CreatedTasks.Select(t => t.Prompt).Order());
+
+        for (var done = 1; done <= 3; done++)
+        {
+            lock (finished)
+            {
+                finished.Add($"task-{done}");
+            }
+
+            var expectedReady = done;
+            await service.AdvanceUntilPublishedAsync<VideoReady>(TimeSpan.FromSeconds(5), TimeSpan.FromMinutes(5), r => r.TaskId == $"task-{expectedReady}");
+            var next = commands[done + 1];
+            await service.PublishedAsync<VideoGenerationSubmitted>(s => s.RequestId == next.RequestId);
+            Assert.Equal(done + 2, service.Kling.CreatedTasks.Count);
+        }
+
+        // Each freed slot went to the oldest waiting job.
+        Assert.Equal(["job 2", "job 3", "job 4"], service.Kling.CreatedTasks.Skip(2).Select(t => t.Prompt));
+        Assert.Empty(service.Published<VideoFailed>());
     }
 
     [Fact]

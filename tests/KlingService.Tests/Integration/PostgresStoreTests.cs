@@ -22,6 +22,8 @@ public sealed class PostgresStoreTests(InfrastructureFixture infrastructure) : I
 
     public async Task DisposeAsync() => await _database.DisposeAsync();
 
+    private PostgresRequestLedger NewLedger() => new(_database, new LauncherSignal());
+
     [Fact]
     public async Task Creating_the_schema_again_changes_nothing() =>
         await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => PostgresSchema.EnsureCreatedAsync(_database, CancellationToken.None)));
@@ -76,49 +78,121 @@ public sealed class PostgresStoreTests(InfrastructureFixture infrastructure) : I
     }
 
     [Fact]
-    public async Task Only_one_of_many_concurrent_claims_of_a_request_wins()
+    public async Task Only_one_of_many_concurrent_admissions_of_a_request_wins()
     {
-        var ledger = new PostgresRequestLedger(_database);
-        var requestId = Guid.NewGuid();
+        var ledger = NewLedger();
+        var command = GenerationHarness.ValidCommand();
 
-        var claims = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ =>
-            ledger.TryClaimAsync(requestId, TimeSpan.FromMinutes(1), CancellationToken.None).AsTask()));
+        var admissions = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ =>
+            ledger.AdmitAsync(command, null, CancellationToken.None).AsTask()));
 
-        Assert.Single(claims, c => c.Status == RequestClaimStatus.Claimed);
-        Assert.All(claims.Where(c => c.Status != RequestClaimStatus.Claimed), c => Assert.Equal(RequestClaimStatus.InProgress, c.Status));
+        Assert.Single(admissions, a => a.Status == AdmissionStatus.Admitted);
+        Assert.All(admissions.Where(a => a.Status != AdmissionStatus.Admitted), a => Assert.Equal(AdmissionStatus.Waiting, a.Status));
     }
 
     [Fact]
     public async Task The_ledger_remembers_each_stage_of_a_request()
     {
-        var ledger = new PostgresRequestLedger(_database);
-        var requestId = Guid.NewGuid();
+        var ledger = NewLedger();
+        var command = GenerationHarness.ValidCommand();
 
-        var first = await ledger.TryClaimAsync(requestId, TimeSpan.FromMinutes(1), CancellationToken.None);
-        await ledger.ReleaseAsync(requestId, CancellationToken.None);
-        var afterRelease = await ledger.TryClaimAsync(requestId, TimeSpan.FromMinutes(1), CancellationToken.None);
-        await ledger.RecordTaskAsync(requestId, "task-9", CancellationToken.None);
-        var afterTask = await ledger.TryClaimAsync(requestId, TimeSpan.FromMinutes(1), CancellationToken.None);
-        await ledger.RecordEndedAsync(requestId, CancellationToken.None);
-        var afterEnd = await ledger.TryClaimAsync(requestId, TimeSpan.FromMinutes(1), CancellationToken.None);
+        var first = await ledger.AdmitAsync(command, "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", CancellationToken.None);
+        var taken = await ledger.TakeNextAsync(5, TimeSpan.FromMinutes(1), CancellationToken.None);
+        var whileCreating = await ledger.AdmitAsync(command, null, CancellationToken.None);
+        await ledger.RecordTaskAsync(command.RequestId, "task-9", CancellationToken.None);
+        var afterTask = await ledger.AdmitAsync(command, null, CancellationToken.None);
+        var rejectedRepeat = await ledger.RecordRejectedAsync(command.RequestId, CancellationToken.None);
+        await ledger.RecordEndedAsync(command.RequestId, CancellationToken.None);
+        var afterEnd = await ledger.AdmitAsync(command, null, CancellationToken.None);
 
-        Assert.Equal(RequestClaimStatus.Claimed, first.Status);
-        Assert.Equal(RequestClaimStatus.Claimed, afterRelease.Status);
-        Assert.Equal(RequestClaim.Submitted("task-9"), afterTask);
-        Assert.Equal(RequestClaimStatus.Ended, afterEnd.Status);
+        Assert.Equal(AdmissionStatus.Admitted, first.Status);
+        Assert.Equal(command, taken?.Command);
+        Assert.Equal("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", taken?.TraceParent);
+        Assert.Equal(AdmissionStatus.Waiting, whileCreating.Status);
+        Assert.Equal(Admission.Submitted("task-9"), afterTask);
+        Assert.False(rejectedRepeat);
+        Assert.Equal(AdmissionStatus.Ended, afterEnd.Status);
     }
 
     [Fact]
-    public async Task A_lapsed_claim_can_be_taken_over()
+    public async Task A_rejected_request_is_answered_once_and_never_created()
     {
-        var ledger = new PostgresRequestLedger(_database);
+        var ledger = NewLedger();
         var requestId = Guid.NewGuid();
 
-        await ledger.TryClaimAsync(requestId, TimeSpan.FromMilliseconds(1), CancellationToken.None);
-        await Task.Delay(50);
-        var takeover = await ledger.TryClaimAsync(requestId, TimeSpan.FromMinutes(1), CancellationToken.None);
+        var first = await ledger.RecordRejectedAsync(requestId, CancellationToken.None);
+        var repeat = await ledger.RecordRejectedAsync(requestId, CancellationToken.None);
 
-        Assert.Equal(RequestClaimStatus.Claimed, takeover.Status);
+        Assert.True(first);
+        Assert.False(repeat);
+        Assert.Null(await ledger.TakeNextAsync(5, TimeSpan.FromMinutes(1), CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task A_lapsed_lease_returns_the_request_to_the_backlog()
+    {
+        var ledger = NewLedger();
+        var command = GenerationHarness.ValidCommand();
+        await ledger.AdmitAsync(command, null, CancellationToken.None);
+
+        var crashed = await ledger.TakeNextAsync(5, TimeSpan.FromMilliseconds(1), CancellationToken.None);
+        await Task.Delay(50);
+        var takeover = await ledger.TakeNextAsync(5, TimeSpan.FromMinutes(1), CancellationToken.None);
+
+        Assert.Equal(command.RequestId, crashed?.Command.RequestId);
+        Assert.Equal(command.RequestId, takeover?.Command.RequestId);
+    }
+
+    [Fact]
+    public async Task Concurrent_takers_never_hold_more_slots_than_the_cap_and_take_the_oldest_first()
+    {
+        var ledger = NewLedger();
+        var commands = Enumerable.Range(0, 30).Select(i => GenerationHarness.ValidCommand() with { Prompt = $"job {i}" }).ToList();
+        foreach (var command in commands)
+        {
+            await ledger.AdmitAsync(command, null, CancellationToken.None);
+        }
+
+        var taken = new ConcurrentBag<PendingCreate>();
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(async _ =>
+        {
+            for (var i = 0; i < 10; i++)
+            {
+                if (await ledger.TakeNextAsync(5, TimeSpan.FromMinutes(1), CancellationToken.None) is { } next)
+                {
+                    taken.Add(next);
+                }
+            }
+        }));
+        var firstFive = taken.Select(t => t.Command.Prompt).Order().ToList();
+        await ledger.RecordTaskAsync(commands[0].RequestId, "task-0", CancellationToken.None);
+        var stillFull = await ledger.TakeNextAsync(5, TimeSpan.FromMinutes(1), CancellationToken.None);
+        await ledger.RecordEndedAsync(commands[0].RequestId, CancellationToken.None);
+        var afterRelease = await ledger.TakeNextAsync(5, TimeSpan.FromMinutes(1), CancellationToken.None);
+
+        Assert.Equal(commands.Take(5).Select(c => c.Prompt).Order(), firstFive);
+        Assert.Null(stillFull);
+        Assert.Equal("job 5", afterRelease?.Command.Prompt);
+    }
+
+    [Fact]
+    public async Task A_postponed_request_waits_out_its_delay_and_counts_only_failed_attempts()
+    {
+        var ledger = NewLedger();
+        var command = GenerationHarness.ValidCommand();
+        await ledger.AdmitAsync(command, null, CancellationToken.None);
+
+        await ledger.TakeNextAsync(5, TimeSpan.FromMinutes(1), CancellationToken.None);
+        await ledger.PostponeAsync(command.RequestId, TimeSpan.FromMilliseconds(300), failedAttempt: true, CancellationToken.None);
+        var tooEarly = await ledger.TakeNextAsync(5, TimeSpan.FromMinutes(1), CancellationToken.None);
+        await Task.Delay(400);
+        var afterFailure = await ledger.TakeNextAsync(5, TimeSpan.FromMinutes(1), CancellationToken.None);
+        await ledger.PostponeAsync(command.RequestId, TimeSpan.Zero, failedAttempt: false, CancellationToken.None);
+        var afterBusy = await ledger.TakeNextAsync(5, TimeSpan.FromMinutes(1), CancellationToken.None);
+
+        Assert.Null(tooEarly);
+        Assert.Equal(1, afterFailure?.FailedAttempts);
+        Assert.Equal(1, afterBusy?.FailedAttempts);
     }
 
     [Fact]
