@@ -17,8 +17,13 @@ public static class SimulatorEndpoints
         app.MapGet(StatsPath, (TaskBoard board) => Results.Ok(board.Stats()));
     }
 
-    private static async Task<IResult> CreateTask(HttpRequest request, TaskBoard board)
+    private static async Task<IResult> CreateTask(HttpRequest request, TaskBoard board, SimulatorOptions options)
     {
+        if (board.Throttles())
+        {
+            return ProviderError(StatusCodes.Status429TooManyRequests, "too many requests", retryAfterSeconds: options.ThrottleRetryAfterSeconds);
+        }
+
         CreateTaskBody? body;
         try
         {

@@ -26,6 +26,22 @@ public sealed class SimulatorOptions
     /// <summary>The account's cap on tasks generating at once; past it the create call answers 429. 0 = no cap.</summary>
     public int MaxConcurrentTasks { get; set; }
 
+    /// <summary>
+    /// 429 bursts: every this many seconds (0 = never) the account refuses every create call for
+    /// <see cref="ThrottleBurstSeconds"/>, as a provider under rate limiting does, whatever the cap.
+    /// </summary>
+    public double ThrottleBurstEverySeconds { get; set; }
+
+    public double ThrottleBurstSeconds { get; set; } = 2;
+
+    /// <summary>The Retry-After a burst's 429 carries.</summary>
+    public int ThrottleRetryAfterSeconds { get; set; } = 1;
+
+    /// <summary>Slow provider queues: this share of tasks waits <see cref="SlowQueueSeconds"/> queued instead of <see cref="QueueSeconds"/>.</summary>
+    public double SlowQueueRate { get; set; }
+
+    public double SlowQueueSeconds { get; set; } = 120;
+
     /// <summary>Share of requests answered with a 5xx.</summary>
     public double ServerErrorRate { get; set; }
 

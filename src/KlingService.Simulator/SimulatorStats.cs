@@ -6,4 +6,5 @@ public sealed record SimulatorStats(
     long RejectedForConcurrency,
     long StatusCalls,
     int GeneratingNow,
-    int PeakGenerating);
+    int PeakGenerating,
+    long ThrottledInBursts);

@@ -12,6 +12,26 @@ public sealed class TaskBoard(SimulatorOptions options, TimeProvider time)
     private long _rejectedForCap;
     private long _statusCalls;
     private int _peakGenerating;
+    private long _throttled;
+    private readonly DateTimeOffset _openedAt = time.GetUtcNow();
+
+    /// <summary>True while a 429 burst is on (see <see cref="SimulatorOptions.ThrottleBurstEverySeconds"/>); counts the refusal.</summary>
+    public bool Throttles()
+    {
+        if (options.ThrottleBurstEverySeconds <= 0)
+        {
+            return false;
+        }
+
+        var intoPeriod = (time.GetUtcNow() - _openedAt).TotalSeconds % options.ThrottleBurstEverySeconds;
+        if (intoPeriod >= options.ThrottleBurstSeconds)
+        {
+            return false;
+        }
+
+        Interlocked.Increment(ref _throttled);
+        return true;
+    }
 
     /// <summary>Creates a task, or returns null when the account's slots are all busy.</summary>
     public SimulatedTask? TryCreate(string prompt, bool professional, bool longClip)
@@ -29,7 +49,7 @@ public sealed class TaskBoard(SimulatorOptions options, TimeProvider time)
             var processing = options.ProcessingSeconds
                 * (professional ? options.SlowerFactor : 1)
                 * (longClip ? options.SlowerFactor : 1);
-            var starts = now + Spread(options.QueueSeconds);
+            var starts = now + Spread(Roll(options.SlowQueueRate) ? options.SlowQueueSeconds : options.QueueSeconds);
             var finishes = starts + Spread(processing);
             var fails = prompt.Contains("[fail]", StringComparison.OrdinalIgnoreCase) || Roll(options.FailureRate);
             var task = new SimulatedTask(
@@ -72,7 +92,7 @@ public sealed class TaskBoard(SimulatorOptions options, TimeProvider time)
         lock (_gate)
         {
             DropFinished(time.GetUtcNow());
-            return new SimulatorStats(_createCalls, _rejectedForCap, _statusCalls, _generating.Count, _peakGenerating);
+            return new SimulatorStats(_createCalls, _rejectedForCap, _statusCalls, _generating.Count, _peakGenerating, Interlocked.Read(ref _throttled));
         }
     }
 

@@ -97,7 +97,7 @@ public sealed class DurableJobTests(InfrastructureFixture infrastructure) : IAsy
         Assert.True(createdByFirst > 0 && createdBySecond > 0, $"One instance did all the work: {createdByFirst} / {createdBySecond}.");
     }
 
-    [Fact(Skip = "Not reliable yet: after RabbitMQ is killed and restarted, the generate-video endpoint sometimes never gets its consumer back (queue: 60 ready, 0 consumers) and jobs stall; seen in 3 of about 10 runs. Issue #3 stays open for it.")]
+    [Fact]
     public async Task Every_job_ends_once_when_the_broker_restarts_mid_run()
     {
         var broker = infrastructure.LocalRabbitMq;

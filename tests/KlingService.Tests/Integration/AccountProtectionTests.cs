@@ -1,0 +1,121 @@
+using KlingService.Contracts;
+using KlingService.Simulator;
+using KlingService.Tests.Fixtures;
+using Xunit.Abstractions;
+
+namespace KlingService.Tests.Integration;
+
+/// <summary>
+/// The account's cap and a misbehaving provider, with the service as separate processes on real
+/// RabbitMQ and PostgreSQL and the simulator over HTTP: no job fails because the account was busy
+/// or the provider stumbled, and the account never runs more tasks than it pays for.
+/// </summary>
+[Collection(InfrastructureCollection.Name)]
+public sealed class AccountProtectionTests(InfrastructureFixture infrastructure, ITestOutputHelper output) : IAsyncLifetime
+{
+    private readonly List<ServiceProcess> _services = [];
+    private TestEnvironment _environment = null!;
+    private RunningSimulator? _simulator;
+    private BusClient _client = null!;
+
+    public async Task InitializeAsync()
+    {
+        _environment = await infrastructure.CreateEnvironmentAsync();
+        _client = await BusClient.StartAsync(_environment.RabbitMq);
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var service in _services)
+        {
+            await service.DisposeAsync();
+        }
+
+        await _client.DisposeAsync();
+        if (_simulator is not null)
+        {
+            await _simulator.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task A_burst_of_300_jobs_on_two_instances_never_runs_more_than_the_cap_of_5_and_all_end_ready()
+    {
+        const int jobs = 300;
+        const int cap = 5;
+        // The simulated account has the same cap: a task past it would be refused and counted.
+        _simulator = await KlingSimulator.StartAsync(new SimulatorOptions
+        {
+            QueueSeconds = 0.1, ProcessingSeconds = 0.4, SlowerFactor = 1, Jitter = 0.3, MaxConcurrentTasks = cap, Seed = 5,
+        });
+        var settings = new Dictionary<string, string>
+        {
+            ["Kling__MaxConcurrentTasks"] = cap.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Generation__FirstCheckAfter"] = "00:00:00.500",
+            ["Generation__MinCheckInterval"] = "00:00:00.100",
+            ["Generation__EtaSlack"] = "00:00:00.100",
+        };
+        await StartServicesAsync(2, settings);
+        var started = DateTime.UtcNow;
+
+        await _client.SendAsync(Commands(jobs));
+        var ended = await _client.WaitForTerminalAsync(jobs, TimeSpan.FromMinutes(5));
+        var stats = _simulator.Board.Stats();
+        output.WriteLine($"{ended} jobs ended in {DateTime.UtcNow - started:g}; peak generating {stats.PeakGenerating}, " +
+            $"create calls {stats.CreateCalls}, refused for the cap {stats.RejectedForConcurrency}");
+
+        Assert.Equal(jobs, ended);
+        Assert.Equal(jobs, _client.Terminal.OfType<VideoReady>().Count());
+        Assert.True(stats.PeakGenerating <= cap, $"{stats.PeakGenerating} tasks generated at once on an account capped at {cap}.");
+        Assert.Equal(0, stats.RejectedForConcurrency);
+        Assert.Equal(jobs, stats.CreateCalls);
+        Assert.True(_services.All(s => s.Count("submitted as Kling task") > 0), "Both instances should have created tasks.");
+    }
+
+    [Fact]
+    public async Task With_5xx_answers_hanging_requests_and_429_bursts_every_job_still_ends_ready()
+    {
+        const int jobs = 60;
+        _simulator = await KlingSimulator.StartAsync(new SimulatorOptions
+        {
+            QueueSeconds = 0.3, ProcessingSeconds = 1, SlowerFactor = 1, Jitter = 0.3, Seed = 11,
+            MaxConcurrentTasks = 20,
+            ServerErrorRate = 0.10,
+            HangRate = 0.05, HangSeconds = 4,
+            ThrottleBurstEverySeconds = 3, ThrottleBurstSeconds = 1.5, ThrottleRetryAfterSeconds = 1,
+        });
+        await StartServicesAsync(1, new Dictionary<string, string>
+        {
+            ["Kling__MaxConcurrentTasks"] = "20",
+            ["Kling__RequestTimeout"] = "00:00:02",
+            ["Generation__CreateRetryMinInterval"] = "00:00:00.200",
+            ["Generation__CreateRetryMaxInterval"] = "00:00:02",
+        });
+
+        await _client.SendAsync(Commands(jobs));
+        var ended = await _client.WaitForTerminalAsync(jobs, TimeSpan.FromMinutes(4));
+        var stats = _simulator.Board.Stats();
+        var failures = _client.Terminal.OfType<VideoFailed>().Select(f => $"{f.Reason}: {f.Message}").Take(5);
+        output.WriteLine($"{ended} jobs ended; create calls {stats.CreateCalls}, 429s in bursts {stats.ThrottledInBursts}, " +
+            $"refused for the cap {stats.RejectedForConcurrency}, status calls {stats.StatusCalls}");
+
+        Assert.Equal(jobs, ended);
+        Assert.True(_client.Terminal.All(e => e is VideoReady), string.Join(Environment.NewLine, failures));
+        Assert.True(stats.ThrottledInBursts > 0, "The run should have met at least one 429 burst.");
+        // Hangs and 5xx happen before a task exists, so no job was paid for twice.
+        Assert.Equal(jobs, stats.CreateCalls);
+    }
+
+    private async Task StartServicesAsync(int count, Dictionary<string, string> settings)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            _services.Add(await ServiceProcess.StartAsync(_environment, _simulator!.BaseAddress, _simulator.Options.ApiKey, settings));
+        }
+    }
+
+    private static List<GenerateVideo> Commands(int count) =>
+        Enumerable.Range(0, count)
+            .Select(i => new GenerateVideo(Guid.NewGuid(), Images.Base64Png(), $"job {i}", VideoMode.Standard, 5))
+            .ToList();
+}
