@@ -87,6 +87,15 @@ public sealed class TaskBoard(SimulatorOptions options, TimeProvider time)
         }
     }
 
+    /// <summary>Every task created so far, for benchmarks that study when slots were busy.</summary>
+    public IReadOnlyList<SimulatedTask> Tasks()
+    {
+        lock (_gate)
+        {
+            return [.. _tasks.Values];
+        }
+    }
+
     public SimulatorStats Stats()
     {
         lock (_gate)

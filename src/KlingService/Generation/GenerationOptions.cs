@@ -19,13 +19,25 @@ public sealed class GenerationOptions
     [Range(typeof(TimeSpan), "00:00:00.010", "01:00:00")]
     public TimeSpan MaxCheckInterval { get; set; } = TimeSpan.FromSeconds(60);
 
-    /// <summary>Growth of the interval between checks while the provider gives no eta, or checks fail.</summary>
+    /// <summary>Growth of the interval between checks while checks fail.</summary>
     [Range(1.0, 10.0)]
     public double CheckBackoffFactor { get; set; } = 1.5;
 
     /// <summary>Checks are aimed this long after the provider's eta, which is rounded to whole seconds.</summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:01:00")]
     public TimeSpan EtaSlack { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>An eta up to this long is waited in full (plus <see cref="EtaSlack"/>); a longer one only in part.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
+    public TimeSpan ShortEta { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Share of a long eta to wait before looking again (the estimate may be late; this keeps the lag small).</summary>
+    [Range(0.1, 1.0)]
+    public double EtaTrust { get; set; } = 0.7;
+
+    /// <summary>Interval between checks while the provider gives no eta.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "01:00:00")]
+    public TimeSpan NoEtaCheckInterval { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>A job not finished this long after its task was created ends as TimedOut.</summary>
     [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]

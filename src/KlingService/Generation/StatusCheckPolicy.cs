@@ -3,9 +3,12 @@ using Microsoft.Extensions.Options;
 namespace KlingService.Generation;
 
 /// <summary>
-/// When to look at a task next. Aimed just past the provider's eta when it gives one (one call at
-/// about the right moment beats many early ones); otherwise, and after failed checks, backing off
-/// geometrically between the configured floor and cap.
+/// When to look at a task next. A short eta is waited in full (plus a little slack), so the finish
+/// is seen with one call. A long eta is only trusted in part: the provider's estimate may be late
+/// by a third, and waiting it whole would then notice the finish long after it happened; looking
+/// again at a share of it costs a call or two and keeps the lag to about a second. Without an eta,
+/// a steady interval (there is nothing to aim at); after failed checks, geometric backoff, so a
+/// provider in trouble is not hammered.
 /// </summary>
 public sealed class StatusCheckPolicy(IOptions<GenerationOptions> options)
 {
@@ -20,9 +23,13 @@ public sealed class StatusCheckPolicy(IOptions<GenerationOptions> options)
             return Backoff(job.ConsecutiveCheckFailures);
         }
 
-        return job.EtaSeconds is > 0 and var eta
-            ? Clamp(TimeSpan.FromSeconds(eta) + _options.EtaSlack)
-            : Backoff(job.ChecksMade);
+        if (job.EtaSeconds is not > 0)
+        {
+            return Clamp(_options.NoEtaCheckInterval);
+        }
+
+        var eta = TimeSpan.FromSeconds(job.EtaSeconds.Value);
+        return Clamp(eta <= _options.ShortEta ? eta + _options.EtaSlack : eta * _options.EtaTrust);
     }
 
     private TimeSpan Backoff(int step) =>

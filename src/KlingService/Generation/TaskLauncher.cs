@@ -45,8 +45,13 @@ public sealed class TaskLauncher(
             {
                 await StartDueAsync(calls, stoppingToken);
             }
-            catch (Exception e) when (!stoppingToken.IsCancellationRequested && TransientFailure.Matches(e))
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
+                break;
+            }
+            catch (Exception e)
+            {
+                // The database is away, or a row could not be read: look again at the next poll.
                 GenerationLog.LaunchFailed(logger, e.Message);
             }
 

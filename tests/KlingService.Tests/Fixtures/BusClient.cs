@@ -12,6 +12,7 @@ public sealed class BusClient : IAsyncDisposable
     private readonly ConcurrentQueue<object> _terminal = new();
     private readonly ConcurrentQueue<VideoGenerationSubmitted> _submitted = new();
     private readonly ConcurrentDictionary<Guid, byte> _seen = new();
+    private readonly ConcurrentQueue<DateTimeOffset> _endedAt = new();
 
     private BusClient(Uri broker, string observerQueue)
     {
@@ -44,6 +45,9 @@ public sealed class BusClient : IAsyncDisposable
     public IReadOnlyCollection<object> Terminal => _terminal;
 
     public IReadOnlyCollection<VideoGenerationSubmitted> Submitted => _submitted;
+
+    /// <summary>When each terminal event arrived, in arrival order.</summary>
+    public IReadOnlyCollection<DateTimeOffset> EndedAt => _endedAt;
 
     public static async Task<BusClient> StartAsync(Uri broker)
     {
@@ -79,6 +83,7 @@ public sealed class BusClient : IAsyncDisposable
         if (context.MessageId is not { } id || _seen.TryAdd(id, 0))
         {
             _terminal.Enqueue(message);
+            _endedAt.Enqueue(DateTimeOffset.UtcNow);
         }
 
         return Task.CompletedTask;

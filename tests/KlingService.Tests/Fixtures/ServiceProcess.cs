@@ -16,6 +16,8 @@ public sealed class ServiceProcess : IAsyncDisposable
         _output = output;
     }
 
+    public int ProcessId => _process.Id;
+
     public string Output
     {
         get

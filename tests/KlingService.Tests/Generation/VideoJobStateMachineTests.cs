@@ -29,7 +29,9 @@ public sealed class VideoJobStateMachineTests
         Assert.Equal("https://cdn.example/fox.mp4", ready.VideoUrl);
         Assert.Equal(service.Time.GetUtcNow().AddSeconds(1800), ready.VideoUrlExpiresAt);
         Assert.Equal("mp4", ready.VideoType);
-        Assert.InRange(ready.TimeTaken, FirstCheck + TimeSpan.FromSeconds(20), FirstCheck + TimeSpan.FromSeconds(30));
+        // Seen at the second check: the first delay, then 70 % of the 20-second eta (within one clock step).
+        var secondCheck = FirstCheck + (TimeSpan.FromSeconds(20) * new GenerationOptions().EtaTrust);
+        Assert.InRange(ready.TimeTaken, secondCheck, secondCheck + Step + TimeSpan.FromSeconds(1));
         Assert.Empty(service.Published<VideoFailed>());
     }
 
