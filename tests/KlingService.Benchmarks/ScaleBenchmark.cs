@@ -19,24 +19,25 @@ public static class ScaleBenchmark
     {
         var levels = settings.Quick ? new[] { 0, 100, 1_000 } : [0, 1_000, 10_000];
         var window = TimeSpan.FromSeconds(settings.Size(full: 30, quick: 10));
-        var measured = new List<(int Jobs, double RssMb, double CpuPercent)>();
+        var measured = new List<(int Jobs, double RssMb, double CpuPercent, double ChecksPerSecond)>();
         foreach (var jobs in levels)
         {
-            var (rss, cpu) = await MeasureAsync(infrastructure, jobs, window);
-            Console.WriteLine($"[scale] {jobs} jobs in flight: RSS {rss:F0} MB, CPU {cpu:F1} % of one core over {window.TotalSeconds:F0} s");
-            measured.Add((jobs, rss, cpu));
+            var (rss, cpu, checks) = await MeasureAsync(infrastructure, jobs, window);
+            Console.WriteLine($"[scale] {jobs} jobs in flight: RSS {rss:F0} MB, CPU {cpu:F1} % of one core, {checks:F0} status calls/s over {window.TotalSeconds:F0} s");
+            measured.Add((jobs, rss, cpu, checks));
         }
 
         var idle = measured[0];
-        foreach (var (jobs, rss, cpu) in measured.Skip(1))
+        foreach (var (jobs, rss, cpu, checks) in measured.Skip(1))
         {
-            table.Add("4 scale", $"{jobs:N0} jobs in flight: RSS / CPU", $"{ResultTable.F(rss, 0)} MB / {ResultTable.F(cpu)} %",
+            table.Add("4 scale", $"{jobs:N0} jobs in flight: RSS / CPU of one core / status calls per s",
+                $"{ResultTable.F(rss, 0)} MB / {ResultTable.F(cpu)} % / {ResultTable.F(checks, 0)}",
                 $"idle: {ResultTable.F(idle.RssMb, 0)} MB / {ResultTable.F(idle.CpuPercent)} %",
                 $"{ResultTable.F((rss - idle.RssMb) * 1024 / jobs)} KB and {ResultTable.F((cpu - idle.CpuPercent) / jobs * 1000, 2)} % CPU per 1,000 jobs");
         }
     }
 
-    private static async Task<(double RssMb, double CpuPercent)> MeasureAsync(RealInfrastructure infrastructure, int jobs, TimeSpan window)
+    private static async Task<(double RssMb, double CpuPercent, double ChecksPerSecond)> MeasureAsync(RealInfrastructure infrastructure, int jobs, TimeSpan window)
     {
         var environment = await infrastructure.CreateEnvironmentAsync();
         await using var simulator = await KlingSimulator.StartAsync(new SimulatorOptions { QueueSeconds = 0, ProcessingSeconds = 3600, SlowerFactor = 1 });
@@ -62,6 +63,7 @@ public static class ScaleBenchmark
         // Settle, then measure a window of steady tracking.
         await Task.Delay(TimeSpan.FromSeconds(3));
         var cpuBefore = ProcessMeter.CpuTime(service.ProcessId);
+        var checksBefore = simulator.Board.Stats().StatusCalls;
         var watch = Stopwatch.StartNew();
         long peakRss = 0;
         while (watch.Elapsed < window)
@@ -71,12 +73,13 @@ public static class ScaleBenchmark
         }
 
         var cpu = (ProcessMeter.CpuTime(service.ProcessId) - cpuBefore) / watch.Elapsed * 100;
+        var checks = (simulator.Board.Stats().StatusCalls - checksBefore) / watch.Elapsed.TotalSeconds;
         if (client.Terminal.Count > 0)
         {
             throw new InvalidOperationException($"Scale run: {client.Terminal.Count} jobs ended early; the measurement would not be of tracked jobs.");
         }
 
-        return (peakRss / 1024.0 / 1024.0, cpu);
+        return (peakRss / 1024.0 / 1024.0, cpu, checks);
     }
 
     private static async Task WaitUntilTrackedAsync(TestEnvironment environment, int jobs)

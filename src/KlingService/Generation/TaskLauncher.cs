@@ -33,7 +33,20 @@ public sealed class TaskLauncher(
 
     // After a 429 the account is full whatever the ledger counts (a task made elsewhere, or one the
     // provider still runs after we gave up on it): no create call until its Retry-After has passed.
+    // Create calls that meet a 429 run in parallel; the lock keeps the time whole.
+    private readonly Lock _busyGate = new();
     private DateTimeOffset _busyUntil = DateTimeOffset.MinValue;
+
+    private DateTimeOffset BusyUntil
+    {
+        get
+        {
+            lock (_busyGate)
+            {
+                return _busyUntil;
+            }
+        }
+    }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -67,7 +80,7 @@ public sealed class TaskLauncher(
 
     private async Task StartDueAsync(SemaphoreSlim calls, CancellationToken stoppingToken)
     {
-        while (time.GetUtcNow() >= _busyUntil && calls.Wait(TimeSpan.Zero, CancellationToken.None))
+        while (time.GetUtcNow() >= BusyUntil && calls.Wait(TimeSpan.Zero, CancellationToken.None))
         {
             PendingCreate? next;
             try
@@ -92,7 +105,7 @@ public sealed class TaskLauncher(
 
     private async Task WaitAsync(Task wake, CancellationToken stoppingToken)
     {
-        var busyFor = _busyUntil - time.GetUtcNow();
+        var busyFor = BusyUntil - time.GetUtcNow();
         var wait = busyFor > TimeSpan.Zero && busyFor < PollInterval ? busyFor : PollInterval;
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         var delay = Task.Delay(wait, time, cancel.Token);
@@ -169,10 +182,10 @@ public sealed class TaskLauncher(
         {
             // The account is full: wait as long as the provider asks, keep the place, count nothing.
             var wait = busy.RetryAfter is { } asked && asked > TimeSpan.Zero ? asked : _options.CreateRetryMinInterval;
-            var until = time.GetUtcNow() + wait;
-            if (until > _busyUntil)
+            lock (_busyGate)
             {
-                _busyUntil = until;
+                var until = time.GetUtcNow() + wait;
+                _busyUntil = until > _busyUntil ? until : _busyUntil;
             }
 
             GenerationLog.ProviderBusy(logger, requestId, wait);
@@ -209,24 +222,41 @@ public sealed class TaskLauncher(
         await AnnounceAsync(new VideoFailed(command.RequestId, null, reason, message), null, command.RequestId, stoppingToken);
     }
 
-    /// <summary>Publishes until the broker takes it: the ledger already says it happened.</summary>
+    /// <summary>
+    /// Publishes until the broker takes it: the ledger already says it happened. Stopping ends the
+    /// tries after one more; a Submitted lost then is announced again by the stalled-job sweeper.
+    /// </summary>
     private async Task AnnounceAsync<T>(T message, string? taskId, Guid requestId, CancellationToken stoppingToken)
         where T : class
     {
         var wait = TimeSpan.FromMilliseconds(200);
         while (true)
         {
+            using var attempt = new CancellationTokenSource(TimeSpan.FromSeconds(10));
             try
             {
-                await bus.Publish(message, stoppingToken);
+                await bus.Publish(message, attempt.Token);
                 return;
             }
-            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+            catch (Exception e)
             {
                 GenerationLog.AnnounceFailed(logger, taskId ?? "(none)", requestId, e.Message);
-                await Task.Delay(wait, time, stoppingToken);
-                wait = TimeSpan.FromTicks(Math.Min(wait.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
+                if (stoppingToken.IsCancellationRequested)
+                {
+                    return;
+                }
             }
+
+            try
+            {
+                await Task.Delay(wait, time, stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                // One more try before giving up: the loop's next attempt.
+            }
+
+            wait = TimeSpan.FromTicks(Math.Min(wait.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
         }
     }
 
