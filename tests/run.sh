@@ -23,7 +23,12 @@ fi
 results=$(mktemp -d)
 trap 'rm -rf "$results"' EXIT
 status=0
-dotnet test KlingService.sln --configuration Release --logger "trx" --results-directory "$results" "$@" || status=$?
+# Build everything first: the benchmark smoke test runs the benchmark harness, which no test project references.
+if dotnet build KlingService.sln --configuration Release -nologo -v quiet; then
+  dotnet test KlingService.sln --configuration Release --no-build --logger "trx" --results-directory "$results" "$@" || status=$?
+else
+  status=1
+fi
 
 passed=0
 failed=0
