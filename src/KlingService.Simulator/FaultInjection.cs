@@ -1,6 +1,9 @@
 namespace KlingService.Simulator;
 
-/// <summary>Checks the key, then plays the provider's bad days: random 5xx answers and requests that hang.</summary>
+/// <summary>
+/// Checks the key, then plays the provider's bad days: windows when every key is refused, random 5xx answers
+/// and requests that hang. All of these happen before a task exists; faults after creation are the create endpoint's.
+/// </summary>
 public sealed class FaultInjection(RequestDelegate next, SimulatorOptions options, TaskBoard board, TimeProvider time)
 {
     public async Task InvokeAsync(HttpContext context)
@@ -13,7 +16,16 @@ public sealed class FaultInjection(RequestDelegate next, SimulatorOptions option
 
         if (context.Request.Headers.Authorization.ToString() != $"Bearer {options.ApiKey}")
         {
+            board.CountUnauthorized();
             await new ProviderErrorResult(StatusCodes.Status401Unauthorized, "invalid API key").ExecuteAsync(context);
+            return;
+        }
+
+        if (board.UnauthorizedStatus() is { } refusal)
+        {
+            board.CountUnauthorized();
+            var message = refusal == StatusCodes.Status403Forbidden ? "this API key may not use this service now" : "invalid API key";
+            await new ProviderErrorResult(refusal, message).ExecuteAsync(context);
             return;
         }
 

@@ -2,12 +2,13 @@ using System.Text.Json;
 
 namespace KlingService.Simulator;
 
-/// <summary>The two provider endpoints, the video download and a stats page for tests and benchmarks.</summary>
+/// <summary>The two provider endpoints, the video download, and a stats page and fault switch for tests and benchmarks.</summary>
 public static class SimulatorEndpoints
 {
     public const string CreatePath = "/v3/async/kling-v2.1-i2v";
     public const string ResultPath = "/v3/async/task-result";
     public const string StatsPath = "/_simulator/stats";
+    public const string UnauthorizedPath = "/_simulator/unauthorized";
 
     public static void MapSimulator(this WebApplication app)
     {
@@ -15,10 +16,30 @@ public static class SimulatorEndpoints
         app.MapGet(ResultPath, GetTaskResult);
         app.MapGet("/videos/{taskId}.mp4", GetVideo);
         app.MapGet(StatsPath, (TaskBoard board) => Results.Ok(board.Stats()));
+        app.MapPost(UnauthorizedPath, OpenUnauthorizedWindow);
     }
 
-    private static async Task<IResult> CreateTask(HttpRequest request, TaskBoard board, SimulatorOptions options)
+    /// <summary><c>POST /_simulator/unauthorized?seconds=N&amp;status=403</c>: every provider call answers 401 or 403 for the next N seconds.</summary>
+    private static IResult OpenUnauthorizedWindow(double seconds, int? status, TaskBoard board, SimulatorOptions options)
     {
+        var refusal = status ?? options.UnauthorizedStatusCode;
+        if (seconds < 0 || refusal is not (StatusCodes.Status401Unauthorized or StatusCodes.Status403Forbidden))
+        {
+            return Results.BadRequest("seconds must be 0 or more and status 401 or 403");
+        }
+
+        board.RefuseKeysFor(TimeSpan.FromSeconds(seconds), refusal);
+        return Results.NoContent();
+    }
+
+    private static async Task<IResult> CreateTask(HttpRequest request, TaskBoard board, SimulatorOptions options, TimeProvider time)
+    {
+        if (options.RequireContentLength && request.ContentLength is null)
+        {
+            board.CountLengthRequired();
+            return ProviderError(StatusCodes.Status411LengthRequired, "Content-Length is required");
+        }
+
         if (board.Throttles())
         {
             return ProviderError(StatusCodes.Status429TooManyRequests, "too many requests", retryAfterSeconds: options.ThrottleRetryAfterSeconds);
@@ -45,19 +66,37 @@ public static class SimulatorEndpoints
         }
 
         var task = board.TryCreate(body.Prompt!, body.Mode == "Professional", body.Duration == "10");
-        return task is null
-            ? ProviderError(StatusCodes.Status429TooManyRequests, "concurrent task limit reached for this account", retryAfterSeconds: 1)
-            : Results.Ok(new { task_id = task.TaskId });
+        if (task is null)
+        {
+            return ProviderError(StatusCodes.Status429TooManyRequests, "concurrent task limit reached for this account", retryAfterSeconds: 1);
+        }
+
+        // The task exists and is charged from here on, whatever the caller hears.
+        var answer = new { task_id = task.TaskId };
+        return board.Pick(options.AcceptThen504Rate, options.AcceptThenResetRate, options.AcceptThenLateRate, options.SlowBodyRate) switch
+        {
+            0 => AcceptedThenFailed(board, new GatewayTimeoutPageResult()),
+            1 => AcceptedThenFailed(board, new ConnectionResetResult()),
+            2 => AcceptedThenFailed(board, new LateAnswerResult(Results.Ok(answer), TimeSpan.FromSeconds(options.LateAnswerSeconds), time)),
+            3 => new SlowBodyResult(answer, TimeSpan.FromSeconds(options.SlowBodySeconds), time),
+            _ => Results.Ok(answer),
+        };
+    }
+
+    private static IResult AcceptedThenFailed(TaskBoard board, IResult failure)
+    {
+        board.CountAcceptedThenFailed();
+        return failure;
     }
 
     private static IResult GetTaskResult(string? task_id, HttpRequest request, TaskBoard board, SimulatorOptions options, TimeProvider time)
     {
-        if (string.IsNullOrEmpty(task_id) || board.Find(task_id) is not { } task)
+        var now = time.GetUtcNow();
+        if (string.IsNullOrEmpty(task_id) || board.Find(task_id) is not { } task || !task.IsKnownAt(now))
         {
             return ProviderError(StatusCodes.Status404NotFound, "task not found");
         }
 
-        var now = time.GetUtcNow();
         var status = task.StatusAt(now);
         var finishing = status is TaskStatuses.Queued or TaskStatuses.Processing;
         var total = (task.FinishesAt - task.CreatedAt).TotalSeconds;
@@ -96,7 +135,7 @@ public static class SimulatorEndpoints
             {
                 task_id = task.TaskId,
                 status,
-                reason = status == TaskStatuses.Failed ? task.FailureReason : "",
+                reason = task.ReasonAt(now),
                 task_type = "kling-v2.1-i2v",
                 eta,
                 progress_percent = progress,

@@ -50,6 +50,57 @@ public sealed class SimulatorOptions
 
     public double HangSeconds { get; set; } = 60;
 
+    /// <summary>
+    /// Share of create calls whose task is created and charged, then answered 504 with a proxy's HTML
+    /// page instead of the provider's JSON: the caller cannot tell whether a task exists.
+    /// The accept-then-fail shares and <see cref="SlowBodyRate"/> are exclusive outcomes of one roll.
+    /// </summary>
+    public double AcceptThen504Rate { get; set; }
+
+    /// <summary>Share of create calls whose task is created, then the connection is aborted without an answer.</summary>
+    public double AcceptThenResetRate { get; set; }
+
+    /// <summary>
+    /// Share of create calls whose task is created, then the 200 answer is held for
+    /// <see cref="LateAnswerSeconds"/>, past the caller's timeout; a caller that hangs up gets nothing.
+    /// </summary>
+    public double AcceptThenLateRate { get; set; }
+
+    public double LateAnswerSeconds { get; set; } = 45;
+
+    /// <summary>
+    /// Share of create calls whose task is created and whose 200 headers go out at once, while the JSON
+    /// body trickles in pieces and completes only after <see cref="SlowBodySeconds"/>: a timeout must cover the body too.
+    /// </summary>
+    public double SlowBodyRate { get; set; }
+
+    public double SlowBodySeconds { get; set; } = 45;
+
+    /// <summary>Share of tasks the provider cancels: they end TASK_STATUS_CANCELED with a reason at their finish time, whatever else was rolled.</summary>
+    public double CanceledRate { get; set; }
+
+    /// <summary>
+    /// Share of tasks the provider loses: once their queue time is over (at once when <see cref="QueueSeconds"/> is 0)
+    /// every status check answers 404 "task not found". They still hold a generation slot until their finish time.
+    /// </summary>
+    public double DisappearRate { get; set; }
+
+    /// <summary>
+    /// Seconds from the simulator's start during which every create and status call answers
+    /// <see cref="UnauthorizedStatusCode"/>, as when a key is rotated or an account suspended for a while.
+    /// <c>POST /_simulator/unauthorized?seconds=N&amp;status=403</c> opens such a window at run time.
+    /// </summary>
+    public double UnauthorizedForSeconds { get; set; }
+
+    /// <summary>The answer during an unauthorized window: 401 or 403.</summary>
+    public int UnauthorizedStatusCode { get; set; } = StatusCodes.Status401Unauthorized;
+
+    /// <summary>
+    /// Refuse a create call without Content-Length (a chunked body) with 411, as strict gateways do. The documented
+    /// way to call the API (curl with a JSON body) always sends the length, so a client must not rely on chunking.
+    /// </summary>
+    public bool RequireContentLength { get; set; } = true;
+
     /// <summary>Seconds a task is reported as its <c>eta</c> beyond the truth (negative: optimistic).</summary>
     public double EtaBiasSeconds { get; set; }
 

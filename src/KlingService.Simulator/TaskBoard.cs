@@ -14,6 +14,38 @@ public sealed class TaskBoard(SimulatorOptions options, TimeProvider time)
     private int _peakGenerating;
     private long _throttled;
     private readonly DateTimeOffset _openedAt = time.GetUtcNow();
+    private readonly HashSet<string> _prompts = [];
+    private long _duplicatePrompts;
+    private long _acceptedThenFailed;
+    private long _unauthorized;
+    private long _lengthRequired;
+    private DateTimeOffset _unauthorizedUntil = time.GetUtcNow().AddSeconds(options.UnauthorizedForSeconds);
+    private int _unauthorizedStatus = options.UnauthorizedStatusCode;
+
+    /// <summary>The status every provider call answers while an unauthorized window is on, else null.</summary>
+    public int? UnauthorizedStatus()
+    {
+        lock (_gate)
+        {
+            return time.GetUtcNow() < _unauthorizedUntil ? _unauthorizedStatus : null;
+        }
+    }
+
+    /// <summary>Opens an unauthorized window from now (0 seconds closes the current one).</summary>
+    public void RefuseKeysFor(TimeSpan span, int status)
+    {
+        lock (_gate)
+        {
+            _unauthorizedUntil = time.GetUtcNow() + span;
+            _unauthorizedStatus = status;
+        }
+    }
+
+    public void CountUnauthorized() => Interlocked.Increment(ref _unauthorized);
+
+    public void CountLengthRequired() => Interlocked.Increment(ref _lengthRequired);
+
+    public void CountAcceptedThenFailed() => Interlocked.Increment(ref _acceptedThenFailed);
 
     /// <summary>True while a 429 burst is on (see <see cref="SimulatorOptions.ThrottleBurstEverySeconds"/>); counts the refusal.</summary>
     public bool Throttles()
@@ -55,11 +87,18 @@ public sealed class TaskBoard(SimulatorOptions options, TimeProvider time)
             var task = new SimulatedTask(
                 $"sim-{Guid.NewGuid():N}", now, starts, finishes,
                 fails ? "The provider could not generate this video (simulated failure)." : null,
-                prompt);
+                prompt,
+                Roll(options.CanceledRate) ? "The task was canceled by the provider (simulated cancel)." : null,
+                Roll(options.DisappearRate));
 
             _tasks[task.TaskId] = task;
             _generating.Enqueue(task, task.FinishesAt);
             _createCalls++;
+            if (!_prompts.Add(prompt))
+            {
+                _duplicatePrompts++;
+            }
+
             _peakGenerating = Math.Max(_peakGenerating, _generating.Count);
             return task;
         }
@@ -87,6 +126,41 @@ public sealed class TaskBoard(SimulatorOptions options, TimeProvider time)
         }
     }
 
+    /// <summary>
+    /// One roll among exclusive outcomes with the given shares: the index of the outcome hit, or -1 for none.
+    /// Rolls no dice when every share is 0, so seeded runs that use none of them keep their sequence.
+    /// </summary>
+    public int Pick(params ReadOnlySpan<double> shares)
+    {
+        var total = 0.0;
+        foreach (var share in shares)
+        {
+            total += Math.Max(0, share);
+        }
+
+        if (total <= 0)
+        {
+            return -1;
+        }
+
+        double roll;
+        lock (_gate)
+        {
+            roll = _dice.NextDouble();
+        }
+
+        for (var i = 0; i < shares.Length; i++)
+        {
+            roll -= Math.Max(0, shares[i]);
+            if (roll < 0)
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
     /// <summary>Every task created so far, for benchmarks that study when slots were busy.</summary>
     public IReadOnlyList<SimulatedTask> Tasks()
     {
@@ -96,12 +170,27 @@ public sealed class TaskBoard(SimulatorOptions options, TimeProvider time)
         }
     }
 
+    /// <summary>Tasks grouped by prompt: with one prompt per job, a group of two or more is a duplicate charge.</summary>
+    public ILookup<string, SimulatedTask> TasksByPrompt()
+    {
+        lock (_gate)
+        {
+            return _tasks.Values.ToLookup(task => task.Prompt, StringComparer.Ordinal);
+        }
+    }
+
     public SimulatorStats Stats()
     {
         lock (_gate)
         {
             DropFinished(time.GetUtcNow());
-            return new SimulatorStats(_createCalls, _rejectedForCap, _statusCalls, _generating.Count, _peakGenerating, Interlocked.Read(ref _throttled));
+            return new SimulatorStats(
+                _createCalls, _rejectedForCap, _statusCalls, _generating.Count, _peakGenerating, Interlocked.Read(ref _throttled),
+                TasksCreated: _createCalls,
+                AcceptedThenFailed: Interlocked.Read(ref _acceptedThenFailed),
+                DuplicatePrompts: _duplicatePrompts,
+                UnauthorizedAnswers: Interlocked.Read(ref _unauthorized),
+                LengthRequiredAnswers: Interlocked.Read(ref _lengthRequired));
         }
     }
 
