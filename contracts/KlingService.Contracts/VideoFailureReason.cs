@@ -23,4 +23,12 @@ public enum VideoFailureReason
 
     /// <summary>The service itself failed to handle the request; the message is in its error queue.</summary>
     InternalError,
+
+    /// <summary>
+    /// The create call was sent and its outcome is unknown (a timeout, a reset connection, a 502/504,
+    /// an unreadable answer, or the service stopped mid-call): a task may have been created and
+    /// charged, and the service did not repeat the call so as not to pay twice. Check the provider's
+    /// console before sending the request again under a new RequestId.
+    /// </summary>
+    CreateOutcomeUnknown,
 }

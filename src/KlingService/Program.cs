@@ -32,10 +32,19 @@ var root = new RootCommand("KlingService: GenerateVideo commands in, VideoReady 
 root.TreatUnmatchedTokensAsErrors = false;
 root.SetAction(async (_, cancellationToken) =>
 {
-    var (app, simulator) = await KlingHost.BuildAsync(args, cancellationToken: cancellationToken);
-    await using var simulatorLifetime = simulator;
-    await app.RunAsync();
-    return 0;
+    try
+    {
+        var (app, simulator) = await KlingHost.BuildAsync(args, cancellationToken: cancellationToken);
+        await using var simulatorLifetime = simulator;
+        await app.RunAsync();
+        return Environment.ExitCode;
+    }
+    catch (StartupException e)
+    {
+        // One line an operator can act on, not a stack trace.
+        await Console.Error.WriteLineAsync($"KlingService cannot start: {e.Message}");
+        return 2;
+    }
 });
 
 return await root.Parse(args).InvokeAsync();

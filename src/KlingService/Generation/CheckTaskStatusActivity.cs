@@ -2,20 +2,26 @@ using System.Diagnostics;
 using KlingService.Kling;
 using KlingService.Telemetry;
 using MassTransit;
+using Microsoft.Extensions.Options;
 
 namespace KlingService.Generation;
 
 /// <summary>
-/// Asks the provider about the task and writes what it says into the saga. A failed call is only
-/// counted: the state machine schedules another check, and the job's deadline is what ends it.
+/// Asks the provider about the task and writes what it says into the saga, with a verdict the
+/// state machine acts on. A failed call is only counted (the state machine schedules another check
+/// and the job's deadline bounds it), except a task the provider keeps saying it does not know.
 /// </summary>
-public sealed class CheckTaskStatusActivity(IKlingApi kling, ILogger<CheckTaskStatusActivity> logger)
+public sealed class CheckTaskStatusActivity(IKlingApi kling, IOptionsMonitor<KlingOptions> klingOptions, ILogger<CheckTaskStatusActivity> logger)
     : IStateMachineActivity<VideoJobState, CheckVideoStatus>
 {
+    /// <summary>Consecutive 404s after which the task is taken as lost: a new task may briefly be unknown, not for this long.</summary>
+    public const int NotFoundLimit = 5;
+
     public async Task Execute(BehaviorContext<VideoJobState, CheckVideoStatus> context, IBehavior<VideoJobState, CheckVideoStatus> next)
     {
         var job = context.Saga;
         job.Changed = false;
+        job.NextCheckAt = null;
         using (var span = KlingTelemetry.Source.StartActivity(KlingTelemetry.CheckStatusSpan))
         {
             span?.SetTag(KlingTelemetry.TaskIdTag, job.TaskId);
@@ -28,10 +34,23 @@ public sealed class CheckTaskStatusActivity(IKlingApi kling, ILogger<CheckTaskSt
                 span?.SetTag(KlingTelemetry.StatusTag, result.Task.Status);
                 Record(job, result);
             }
+            catch (KlingApiException e) when (e.Kind == KlingErrorKind.NotFound && !context.CancellationToken.IsCancellationRequested)
+            {
+                span?.SetStatus(ActivityStatusCode.Error, e.Message);
+                job.ConsecutiveCheckFailures++;
+                job.NotFoundChecks++;
+                GenerationLog.StatusCheckFailed(logger, job.TaskId, e.Message);
+                if (job.NotFoundChecks >= NotFoundLimit)
+                {
+                    job.Verdict = CheckVerdict.Failed;
+                    job.FailureMessage = $"Kling no longer knows task {job.TaskId} ({job.NotFoundChecks} checks in a row answered 404): {e.Message}";
+                }
+            }
             catch (Exception e) when (!context.CancellationToken.IsCancellationRequested)
             {
                 span?.SetStatus(ActivityStatusCode.Error, e.Message);
                 job.ConsecutiveCheckFailures++;
+                job.NotFoundChecks = 0;
                 GenerationLog.StatusCheckFailed(logger, job.TaskId, e.Message);
             }
         }
@@ -43,6 +62,7 @@ public sealed class CheckTaskStatusActivity(IKlingApi kling, ILogger<CheckTaskSt
     {
         var task = result.Task;
         var video = result.Videos?.FirstOrDefault(v => !string.IsNullOrEmpty(v.VideoUrl));
+        job.NotFoundChecks = 0;
         if (task.Status == KlingTaskStatus.Succeed && video is null)
         {
             // Success without a video cannot be delivered; treat it as a bad answer and ask again.
@@ -57,20 +77,23 @@ public sealed class CheckTaskStatusActivity(IKlingApi kling, ILogger<CheckTaskSt
         job.Status = task.Status;
         job.ProgressPercent = task.ProgressPercent;
         job.EtaSeconds = task.Eta;
+        job.Verdict = ProviderStatuses.Verdict(task.Status);
 
-        switch (task.Status)
+        switch (job.Verdict)
         {
-            case KlingTaskStatus.Succeed:
+            case CheckVerdict.Succeeded:
                 job.VideoUrl = video!.VideoUrl;
                 job.VideoType = string.IsNullOrEmpty(video.VideoType) ? "mp4" : video.VideoType;
                 job.VideoUrlTtlSeconds = int.TryParse(video.VideoUrlTtl, out var ttl) ? ttl : null;
                 break;
-            case KlingTaskStatus.Failed:
-                job.FailureMessage = string.IsNullOrWhiteSpace(task.Reason) ? "The provider reported the task failed without a reason." : task.Reason;
+            case CheckVerdict.Failed:
+                // The provider's words, with the key scrubbed out: they reach the client, logs and spans.
+                var reason = string.IsNullOrWhiteSpace(task.Reason)
+                    ? "The provider reported the task ended without a reason."
+                    : ProviderText.Scrub(task.Reason, klingOptions.CurrentValue.ApiKey);
+                job.FailureMessage = task.Status == KlingTaskStatus.Failed ? reason : $"Kling ended the task as {task.Status}: {reason}";
                 break;
-            case KlingTaskStatus.Queued or KlingTaskStatus.Processing:
-                break;
-            default:
+            case CheckVerdict.Running when !ProviderStatuses.IsKnown(task.Status):
                 GenerationLog.UnknownStatus(logger, job.TaskId, task.Status);
                 break;
         }

@@ -1,5 +1,4 @@
 using MassTransit;
-using Microsoft.Extensions.Options;
 
 namespace KlingService.Generation;
 
@@ -7,13 +6,13 @@ public sealed class GenerateVideoConsumerDefinition : ConsumerDefinition<Generat
 {
     public const string QueueName = "generate-video";
 
-    private readonly GenerationOptions _options;
+    // Admission is one short database write per command; no paid call happens here.
+    private const int AdmissionConcurrency = 16;
 
-    public GenerateVideoConsumerDefinition(IOptions<GenerationOptions> options)
+    public GenerateVideoConsumerDefinition()
     {
-        _options = options.Value;
         EndpointName = QueueName;
-        ConcurrentMessageLimit = _options.CreateConcurrency;
+        ConcurrentMessageLimit = AdmissionConcurrency;
     }
 
     protected override void ConfigureConsumer(

@@ -7,7 +7,9 @@ namespace KlingService.Generation;
 
 /// <summary>
 /// A command whose every retry and redelivery failed lands in the error queue; its client still
-/// deserves an answer, so the job ends here with a classified <see cref="VideoFailed"/>.
+/// deserves an answer, so the job ends here with a classified <see cref="VideoFailed"/>, but only a
+/// request that has no task and no create call under way: a failed repeat of a running job must not
+/// answer for it (the job itself will), nor free a slot its task still holds.
 /// </summary>
 public sealed class GenerateVideoFaultConsumer(IRequestLedger ledger, KlingMetrics metrics, ILogger<GenerateVideoFaultConsumer> logger)
     : IConsumer<Fault<GenerateVideo>>
@@ -30,12 +32,13 @@ public sealed class GenerateVideoFaultConsumer(IRequestLedger ledger, KlingMetri
             ? $"The provider or the database stayed unavailable through every retry: {exception?.Message}"
             : "The service could not handle this request; it has been kept in the error queue for inspection.";
 
-        GenerationLog.GaveUp(logger, command.RequestId, exception?.Message ?? "no detail");
-        if (command.RequestId != Guid.Empty)
+        if (command.RequestId != Guid.Empty && !await ledger.EndWithoutTaskAsync(command.RequestId, claim: null, context.CancellationToken))
         {
-            await ledger.RecordEndedAsync(command.RequestId, context.CancellationToken);
+            GenerationLog.FaultNotAnswered(logger, command.RequestId);
+            return;
         }
 
+        GenerationLog.GaveUp(logger, command.RequestId, exception?.Message ?? "no detail");
         metrics.Failed(reason, tracked: false);
         await context.Publish(new VideoFailed(command.RequestId, null, reason, message));
     }

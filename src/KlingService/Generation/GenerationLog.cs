@@ -49,4 +49,37 @@ internal static partial class GenerationLog
 
     [LoggerMessage(15, LogLevel.Warning, "Announcing task {TaskId} of request {RequestId} failed; trying again: {Message}")]
     public static partial void AnnounceFailed(ILogger logger, string taskId, Guid requestId, string message);
+
+    [LoggerMessage(16, LogLevel.Warning, "The create call for request {RequestId} was sent and its outcome is unknown; a task may have been created and charged ({Action}): {Message}")]
+    public static partial void CreateOutcomeUnknown(ILogger logger, Guid requestId, string action, string message);
+
+    [LoggerMessage(17, LogLevel.Warning, "Recording task {TaskId} of request {RequestId} failed (attempt {Attempt}); the request is held and recording goes on: {Message}")]
+    public static partial void RecordTaskFailed(ILogger logger, string taskId, Guid requestId, int attempt, string message);
+
+    [LoggerMessage(18, LogLevel.Error, "Duplicate charge: request {RequestId} already had task {ExistingTaskId} when task {TaskId} was created for it")]
+    public static partial void DuplicateCharge(ILogger logger, Guid requestId, string taskId, string existingTaskId);
+
+    [LoggerMessage(19, LogLevel.Error, "Task {TaskId} was created for request {RequestId} after the request had ended; it is paid for and not delivered")]
+    public static partial void TaskAfterEnd(ILogger logger, string taskId, Guid requestId);
+
+    [LoggerMessage(20, LogLevel.Error, "Kling refused the API key ({Message}); launching pauses for {Pause} and then probes again. Request {RequestId} keeps its place")]
+    public static partial void KeyRefused(ILogger logger, Guid requestId, TimeSpan pause, string message);
+
+    [LoggerMessage(21, LogLevel.Information, "Kling accepts the API key again; launching resumes")]
+    public static partial void KeyAccepted(ILogger logger);
+
+    [LoggerMessage(22, LogLevel.Warning, "The claim on request {RequestId} was lost while its create call ran; its outcome is still recorded")]
+    public static partial void ClaimLost(ILogger logger, Guid requestId);
+
+    [LoggerMessage(23, LogLevel.Warning, "An earlier create attempt for request {RequestId} was interrupted without an outcome ({Action})")]
+    public static partial void ClaimAbandoned(ILogger logger, Guid requestId, string action);
+
+    [LoggerMessage(24, LogLevel.Error, "Kling has refused the API key for longer than {Grace}; {Count} waiting requests end as Unauthorized")]
+    public static partial void WaitingFailedUnauthorized(ILogger logger, int count, TimeSpan grace);
+
+    [LoggerMessage(25, LogLevel.Warning, "A late VideoGenerationSubmitted for task {TaskId} of request {RequestId} was ignored: the request has ended or has another task")]
+    public static partial void LateSubmittedIgnored(ILogger logger, string taskId, Guid requestId);
+
+    [LoggerMessage(26, LogLevel.Warning, "A failed command for request {RequestId} is left unanswered: the request has a task, a create call under way, or has ended, and answers for itself")]
+    public static partial void FaultNotAnswered(ILogger logger, Guid requestId);
 }

@@ -43,7 +43,10 @@ public sealed class GenerationOptions
     [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
     public TimeSpan JobDeadline { get; set; } = TimeSpan.FromMinutes(60);
 
-    /// <summary>Create calls that may fail transiently (5xx, timeouts, no connection) before the job fails as ProviderUnavailable. A 429 never counts.</summary>
+    /// <summary>
+    /// Create calls that may fail in a way that proves nothing was created (no connection, 503, the
+    /// API's own refusal) before the job fails as ProviderUnavailable. A 429 never counts.
+    /// </summary>
     [Range(1, 100)]
     public int CreateAttemptLimit { get; set; } = 10;
 
@@ -58,4 +61,32 @@ public sealed class GenerationOptions
     /// <summary>Create calls one instance makes at once (the account's cap bounds them too).</summary>
     [Range(1, 1000)]
     public int CreateConcurrency { get; set; } = 16;
+
+    /// <summary>
+    /// Repeat a create call whose outcome is unknown (sent, then a timeout, a reset, a 502/504 or an
+    /// unreadable answer). Off by default: such a call may have created and charged a task, and a
+    /// repeat can buy the same video twice; the job ends as CreateOutcomeUnknown instead. On, a job
+    /// is more likely to get its video through a flaky provider, at the price of possible duplicate
+    /// charges (each one logged with both task ids and counted).
+    /// </summary>
+    public bool RetryAmbiguousCreates { get; set; }
+
+    /// <summary>The longest pause a 429's Retry-After may impose; a provider asking for a day does not freeze the launcher.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan MaxRetryAfter { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// While the provider refuses the key (401/403), launching pauses and is probed again with growing
+    /// pauses; only after this long are the waiting jobs failed as Unauthorized.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "7.00:00:00")]
+    public TimeSpan UnauthorizedGrace { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>
+    /// Status-check messages one instance handles at once. Each holds a database connection (two,
+    /// briefly, when a job ends) across its Kling call, so this stays well below the connection pool
+    /// (checked at start against the connection string's Maximum Pool Size).
+    /// </summary>
+    [Range(1, 1000)]
+    public int SagaConcurrency { get; set; } = 20;
 }

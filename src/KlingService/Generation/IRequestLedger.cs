@@ -8,8 +8,10 @@ namespace KlingService.Generation;
 /// command cost nothing (one Kling task, one terminal event) and keeps the account under its cap.
 /// </summary>
 /// <remarks>
-/// A request holds one of the account's slots while its task is being created (a lease, so a
-/// crashed attempt gives it back) and while the task generates, until the job ends.
+/// A request holds one of the account's slots while a claim on it is open (its task is being
+/// created) and while its task generates, until the job ends. Each claim has a token; every write
+/// about a create attempt names it, so an instance whose claim was lost changes nothing it no
+/// longer owns.
 /// </remarks>
 public interface IRequestLedger
 {
@@ -26,20 +28,44 @@ public interface IRequestLedger
     ValueTask<bool> RecordRejectedAsync(Guid requestId, CancellationToken cancellationToken);
 
     /// <summary>
-    /// When fewer than <paramref name="slotLimit"/> requests hold a slot, gives the oldest waiting
-    /// request that is due a slot for <paramref name="lease"/>, to create its task; otherwise null.
+    /// Claims the oldest waiting request that is due, for <paramref name="lease"/>, when fewer than
+    /// <paramref name="slotLimit"/> requests hold a slot; otherwise null. A request whose earlier
+    /// claim lapsed more than <paramref name="abandonedAfter"/> ago (its holder died mid-call) is
+    /// claimed again with <see cref="PendingCreate.Abandoned"/> set, whatever the slot count (it
+    /// holds its slot already).
     /// </summary>
-    ValueTask<PendingCreate?> TakeNextAsync(int slotLimit, TimeSpan lease, CancellationToken cancellationToken);
+    ValueTask<PendingCreate?> TakeNextAsync(int slotLimit, TimeSpan lease, TimeSpan abandonedAfter, CancellationToken cancellationToken);
 
-    /// <summary>Records the task created for a request; the request keeps its slot until its job ends.</summary>
-    ValueTask RecordTaskAsync(Guid requestId, string taskId, CancellationToken cancellationToken);
+    /// <summary>Extends a claim while its call runs; false when the claim is no longer held.</summary>
+    ValueTask<bool> RenewAsync(Guid requestId, Guid claim, TimeSpan lease, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Gives the slot back and returns the request to the backlog, due again after <paramref name="delay"/>.
-    /// <paramref name="failedAttempt"/> says whether the attempt counts towards the limit (a 429 does not: the account was only busy).
+    /// Records the task created for a request under <paramref name="claim"/>; the request keeps its
+    /// slot until its job ends. A task that comes back after its claim was lost is still recorded
+    /// when the request has none; otherwise the answer says why it was not.
     /// </summary>
-    ValueTask PostponeAsync(Guid requestId, TimeSpan delay, bool failedAttempt, CancellationToken cancellationToken);
+    ValueTask<(TaskRecording Outcome, string? ExistingTaskId)> RecordTaskAsync(Guid requestId, Guid claim, string taskId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Ends the claim and returns the request to the backlog, due again after <paramref name="delay"/>.
+    /// <paramref name="failedAttempt"/> says whether the attempt counts towards the limit (a 429 does not: the account was only busy).
+    /// False when the claim was no longer held.
+    /// </summary>
+    ValueTask<bool> PostponeAsync(Guid requestId, Guid claim, TimeSpan delay, bool failedAttempt, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Ends a request that has no task. With a <paramref name="claim"/>, only while that claim holds;
+    /// without one, only when no claim is open (no create call may be under way). False when the
+    /// request was not ended here, so its terminal event belongs to someone else.
+    /// </summary>
+    ValueTask<bool> EndWithoutTaskAsync(Guid requestId, Guid? claim, CancellationToken cancellationToken);
+
+    /// <summary>Ends every waiting request that has no task and no open claim; returns their ids.</summary>
+    ValueTask<IReadOnlyList<Guid>> EndAllWaitingAsync(CancellationToken cancellationToken);
 
     /// <summary>Records that the request's job ended (ready or failed): its slot is free and repeats are ignored.</summary>
     ValueTask RecordEndedAsync(Guid requestId, CancellationToken cancellationToken);
+
+    /// <summary>What the ledger knows of a request, or null when it knows nothing.</summary>
+    ValueTask<LedgerEntry?> FindAsync(Guid requestId, CancellationToken cancellationToken);
 }

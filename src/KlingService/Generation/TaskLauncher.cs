@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
 using KlingService.Contracts;
 using KlingService.Kling;
 using KlingService.Telemetry;
@@ -11,12 +10,14 @@ namespace KlingService.Generation;
 
 /// <summary>
 /// Creates the Kling task of each admitted request as soon as one of the account's slots is free,
-/// oldest first, on every instance (the ledger hands each request and slot to one of them). A busy
-/// account (429) or a broken provider puts the request back in the backlog, never in an error.
+/// oldest first, on every instance (the ledger hands each request and slot to one of them, under a
+/// claim that this launcher renews while the call runs). What a failed call proves decides what
+/// happens next (<see cref="CreateFailures"/>): a call is repeated only when nothing was created.
 /// </summary>
 public sealed class TaskLauncher(
     IRequestLedger ledger,
     LauncherSignal signal,
+    ProviderAccess access,
     IKlingApi kling,
     IBus bus,
     IOptions<KlingOptions> klingOptions,
@@ -28,25 +29,12 @@ public sealed class TaskLauncher(
     // Slots freed on other instances are seen at the next look; local ones wake the launcher at once.
     private static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(1);
 
+    // A claim is renewed a few times per lease while its call runs, so only a dead (or cut-off)
+    // holder lets it lapse.
+    private static readonly TimeSpan ClaimLease = TimeSpan.FromSeconds(30);
+
     private readonly GenerationOptions _options = generationOptions.Value;
     private readonly KlingOptions _kling = klingOptions.Value;
-
-    // After a 429 the account is full whatever the ledger counts (a task made elsewhere, or one the
-    // provider still runs after we gave up on it): no create call until its Retry-After has passed.
-    // Create calls that meet a 429 run in parallel; the lock keeps the time whole.
-    private readonly Lock _busyGate = new();
-    private DateTimeOffset _busyUntil = DateTimeOffset.MinValue;
-
-    private DateTimeOffset BusyUntil
-    {
-        get
-        {
-            lock (_busyGate)
-            {
-                return _busyUntil;
-            }
-        }
-    }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -56,6 +44,7 @@ public sealed class TaskLauncher(
             var wake = signal.Next;
             try
             {
+                await FailWaitingPastUnauthorizedGraceAsync(stoppingToken);
                 await StartDueAsync(calls, stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -78,14 +67,20 @@ public sealed class TaskLauncher(
         }
     }
 
+    /// <summary>
+    /// An instance that died mid-call leaves a lapsed claim; once a call made under it must have
+    /// ended (the create timeout past the lease), the claim is taken as abandoned.
+    /// </summary>
+    private TimeSpan AbandonedAfter => _kling.CreateTimeout + ClaimLease;
+
     private async Task StartDueAsync(SemaphoreSlim calls, CancellationToken stoppingToken)
     {
-        while (time.GetUtcNow() >= BusyUntil && calls.Wait(TimeSpan.Zero, CancellationToken.None))
+        while (time.GetUtcNow() >= access.OpenAt && calls.Wait(TimeSpan.Zero, CancellationToken.None))
         {
             PendingCreate? next;
             try
             {
-                next = await ledger.TakeNextAsync(_kling.MaxConcurrentTasks, _kling.RequestTimeout * 2, stoppingToken);
+                next = await ledger.TakeNextAsync(_kling.MaxConcurrentTasks, ClaimLease, AbandonedAfter, stoppingToken);
             }
             catch
             {
@@ -105,8 +100,8 @@ public sealed class TaskLauncher(
 
     private async Task WaitAsync(Task wake, CancellationToken stoppingToken)
     {
-        var busyFor = BusyUntil - time.GetUtcNow();
-        var wait = busyFor > TimeSpan.Zero && busyFor < PollInterval ? busyFor : PollInterval;
+        var closedFor = access.OpenAt - time.GetUtcNow();
+        var wait = closedFor > TimeSpan.Zero && closedFor < PollInterval ? closedFor : PollInterval;
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         var delay = Task.Delay(wait, time, cancel.Token);
         await Task.WhenAny(wake, delay);
@@ -115,20 +110,49 @@ public sealed class TaskLauncher(
 
     private async Task RunAsync(PendingCreate job, SemaphoreSlim calls, CancellationToken stoppingToken)
     {
+        using var renewal = new CancellationTokenSource();
+        var renewing = RenewWhileRunningAsync(job, renewal.Token);
         try
         {
             await CreateAsync(job, stoppingToken);
         }
         catch (Exception e)
         {
-            // The ledger could not be told (the database is away): the request's lease lapses and
-            // the request is taken again later, so nothing is lost.
+            // The ledger could not be told (the database is away). The claim lapses; the request is
+            // then taken as abandoned and handled by the ambiguous-create rule, never blindly repeated.
             GenerationLog.LaunchFailed(logger, e.Message);
         }
         finally
         {
+            await renewal.CancelAsync();
+            await renewing;
             calls.Release();
             signal.Pulse();
+        }
+    }
+
+    private async Task RenewWhileRunningAsync(PendingCreate job, CancellationToken done)
+    {
+        while (!done.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(ClaimLease / 3, time, done);
+                if (!await ledger.RenewAsync(job.Command.RequestId, job.Claim, ClaimLease, done))
+                {
+                    GenerationLog.ClaimLost(logger, job.Command.RequestId);
+                    return;
+                }
+            }
+            catch (OperationCanceledException) when (done.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                // The database blinked: the next renewal may get through before the lease lapses.
+                GenerationLog.LaunchFailed(logger, e.Message);
+            }
         }
     }
 
@@ -144,129 +168,241 @@ public sealed class TaskLauncher(
         span?.SetTag(KlingTelemetry.AttemptTag, job.FailedAttempts + 1);
         span?.SetTag(KlingTelemetry.BacklogWaitTag, Math.Max(0, waited.TotalSeconds));
 
-        CreateTaskResponse created;
+        if (job.Abandoned && !await ResumeAbandonedAsync(job, stoppingToken))
+        {
+            return;
+        }
+
+        string taskId;
         try
         {
             // Not cancelled when the service stops: once sent, a paid call is seen through so its
-            // task id is kept; RequestTimeout still bounds it.
-            created = await kling.CreateTaskAsync(ToKlingRequest(command), CancellationToken.None);
-            span?.SetTag(KlingTelemetry.TaskIdTag, created.TaskId);
-        }
-        catch (KlingApiException e) when (e.Kind is KlingErrorKind.Rejected or KlingErrorKind.Unauthorized)
-        {
-            span?.SetStatus(ActivityStatusCode.Error, e.Message);
-            var reason = e.Kind == KlingErrorKind.Unauthorized ? VideoFailureReason.Unauthorized : VideoFailureReason.ProviderRejected;
-            GenerationLog.ProviderRefused(logger, command.RequestId, reason, e.Message);
-            await EndAsync(command, reason, e.Message, stoppingToken);
-            return;
+            // task id is kept; CreateTimeout still bounds it.
+            var created = await kling.CreateTaskAsync(ToKlingRequest(command), CancellationToken.None);
+            taskId = string.IsNullOrWhiteSpace(created?.TaskId)
+                ? throw new KlingApiException(KlingErrorKind.Transient, System.Net.HttpStatusCode.OK, "Kling answered 200 without a task id.", delivery: CallDelivery.Unknown)
+                : created.TaskId;
         }
         catch (Exception e)
         {
             span?.SetStatus(ActivityStatusCode.Error, e.Message);
-            await RetryLaterAsync(job, e, stoppingToken);
+            await HandleFailureAsync(job, e, stoppingToken);
             return;
         }
 
-        await ledger.RecordTaskAsync(command.RequestId, created.TaskId, CancellationToken.None);
+        // Logged at once: from here on this id is money, and the log keeps it whatever happens next.
+        span?.SetTag(KlingTelemetry.TaskIdTag, taskId);
+        GenerationLog.TaskCreated(logger, command.RequestId, taskId, command.Mode, command.DurationSeconds);
+        if (access.Accepted())
+        {
+            GenerationLog.KeyAccepted(logger);
+        }
+
+        await RecordAndAnnounceAsync(job, taskId, waited, stoppingToken);
+    }
+
+    /// <summary>An earlier holder may have created a task: repeat only when the policy allows it.</summary>
+    private async Task<bool> ResumeAbandonedAsync(PendingCreate job, CancellationToken stoppingToken)
+    {
+        metrics.OutcomeUnknown(_options.RetryAmbiguousCreates);
+        if (_options.RetryAmbiguousCreates)
+        {
+            GenerationLog.ClaimAbandoned(logger, job.Command.RequestId, "repeating it, as Generation:RetryAmbiguousCreates allows");
+            return true;
+        }
+
+        GenerationLog.ClaimAbandoned(logger, job.Command.RequestId, "not repeated");
+        await EndAsync(job, VideoFailureReason.CreateOutcomeUnknown, OutcomeUnknownMessage("the service stopped while the call was under way"), stoppingToken);
+        return false;
+    }
+
+    private async Task RecordAndAnnounceAsync(PendingCreate job, string taskId, TimeSpan waited, CancellationToken stoppingToken)
+    {
+        var command = job.Command;
+        (TaskRecording Outcome, string? ExistingTaskId) recording = default;
+        // For as long as the process lives: the claim stays renewed meanwhile, so the request is not created again.
+        await Backoff.RetryAsync(
+            async token => recording = await ledger.RecordTaskAsync(command.RequestId, job.Claim, taskId, token),
+            (e, attempt) => GenerationLog.RecordTaskFailed(logger, taskId, command.RequestId, attempt, e.Message),
+            time,
+            stoppingToken,
+            untilDone: true);
+
+        switch (recording.Outcome)
+        {
+            case TaskRecording.Duplicate:
+                GenerationLog.DuplicateCharge(logger, command.RequestId, taskId, recording.ExistingTaskId!);
+                metrics.DuplicateCharge("duplicate");
+                return;
+            case TaskRecording.AfterEnd:
+                GenerationLog.TaskAfterEnd(logger, taskId, command.RequestId);
+                metrics.DuplicateCharge("after_end");
+                return;
+            case TaskRecording.RecordedAfterClaimLost:
+                GenerationLog.ClaimLost(logger, command.RequestId);
+                break;
+        }
+
         metrics.Submitted(waited);
-        GenerationLog.TaskCreated(logger, command.RequestId, created.TaskId, command.Mode, command.DurationSeconds);
         await AnnounceAsync(
-            new VideoGenerationSubmitted(command.RequestId, created.TaskId, time.GetUtcNow(), command.Mode, command.DurationSeconds),
-            created.TaskId, command.RequestId, stoppingToken);
+            new VideoGenerationSubmitted(command.RequestId, taskId, time.GetUtcNow(), command.Mode, command.DurationSeconds),
+            taskId, command.RequestId, stoppingToken);
+    }
+
+    private async Task HandleFailureAsync(PendingCreate job, Exception failure, CancellationToken stoppingToken)
+    {
+        var requestId = job.Command.RequestId;
+        switch (CreateFailures.Classify(failure))
+        {
+            case CreateFailureKind.Busy:
+            {
+                // The account is full: wait as long as the provider asks (within reason), keep the place, count nothing.
+                var wait = RetryAfter(failure) ?? _options.CreateRetryMinInterval;
+                access.Busy(wait);
+                GenerationLog.ProviderBusy(logger, requestId, wait);
+                await PostponeAsync(job, wait, failedAttempt: false, stoppingToken);
+                return;
+            }
+
+            case CreateFailureKind.Rejected:
+                GenerationLog.ProviderRefused(logger, requestId, VideoFailureReason.ProviderRejected, failure.Message);
+                await EndAsync(job, VideoFailureReason.ProviderRejected, failure.Message, stoppingToken);
+                return;
+
+            case CreateFailureKind.Unauthorized:
+                metrics.KeyRefused();
+                if (access.RefusedSince is { } since && time.GetUtcNow() - since >= _options.UnauthorizedGrace)
+                {
+                    GenerationLog.ProviderRefused(logger, requestId, VideoFailureReason.Unauthorized, failure.Message);
+                    await EndAsync(job, VideoFailureReason.Unauthorized, UnauthorizedMessage(failure.Message), stoppingToken);
+                    return;
+                }
+
+                // A rotated key or a proxy's 403 is everyone's problem, not this request's: pause and probe.
+                var pause = access.Refused(_options.CreateRetryMinInterval, _options.CreateRetryMaxInterval);
+                GenerationLog.KeyRefused(logger, requestId, pause, failure.Message);
+                await PostponeAsync(job, TimeSpan.Zero, failedAttempt: false, stoppingToken);
+                return;
+
+            case CreateFailureKind.Ambiguous when !_options.RetryAmbiguousCreates:
+                metrics.OutcomeUnknown(retried: false);
+                GenerationLog.CreateOutcomeUnknown(logger, requestId, "not repeated", failure.Message);
+                await EndAsync(job, VideoFailureReason.CreateOutcomeUnknown, OutcomeUnknownMessage(failure.Message), stoppingToken);
+                return;
+
+            case CreateFailureKind.Ambiguous:
+                metrics.OutcomeUnknown(retried: true);
+                GenerationLog.CreateOutcomeUnknown(logger, requestId, "repeating it, as Generation:RetryAmbiguousCreates allows", failure.Message);
+                await RetryLaterAsync(job, failure, stoppingToken);
+                return;
+
+            default:
+                await RetryLaterAsync(job, failure, stoppingToken);
+                return;
+        }
     }
 
     private async Task RetryLaterAsync(PendingCreate job, Exception failure, CancellationToken stoppingToken)
     {
         var requestId = job.Command.RequestId;
-        if (failure is KlingApiException { StatusCode: HttpStatusCode.TooManyRequests } busy)
-        {
-            // The account is full: wait as long as the provider asks, keep the place, count nothing.
-            var wait = busy.RetryAfter is { } asked && asked > TimeSpan.Zero ? asked : _options.CreateRetryMinInterval;
-            lock (_busyGate)
-            {
-                var until = time.GetUtcNow() + wait;
-                _busyUntil = until > _busyUntil ? until : _busyUntil;
-            }
-
-            GenerationLog.ProviderBusy(logger, requestId, wait);
-            await ledger.PostponeAsync(requestId, wait, failedAttempt: false, CancellationToken.None);
-            return;
-        }
-
         var attempt = job.FailedAttempts + 1;
-        var transient = TransientFailure.Matches(failure);
         if (attempt >= _options.CreateAttemptLimit)
         {
             GenerationLog.GaveUp(logger, requestId, failure.Message);
-            var (reason, message) = transient
-                ? (VideoFailureReason.ProviderUnavailable, $"The provider stayed unavailable through {attempt} create attempts: {failure.Message}")
-                : (VideoFailureReason.InternalError, $"The service could not create the task ({attempt} attempts): {failure.Message}");
-            await EndAsync(job.Command, reason, message, stoppingToken);
+            await EndAsync(
+                job,
+                VideoFailureReason.ProviderUnavailable,
+                $"The provider stayed unavailable through {attempt} create attempts: {failure.Message}",
+                stoppingToken);
             return;
         }
 
-        var retryIn = Backoff(attempt);
-        if (failure is KlingApiException { RetryAfter: { } retryAfter } && retryAfter > retryIn)
+        var retryIn = Backoff.Delay(attempt, _options.CreateRetryMinInterval, _options.CreateRetryMaxInterval);
+        if (RetryAfter(failure) is { } retryAfter && retryAfter > retryIn)
         {
             retryIn = retryAfter;
         }
 
         GenerationLog.CreateFailedTransiently(logger, requestId, attempt, retryIn, failure.Message);
-        await ledger.PostponeAsync(requestId, retryIn, failedAttempt: true, CancellationToken.None);
+        await PostponeAsync(job, retryIn, failedAttempt: true, stoppingToken);
     }
 
-    private async Task EndAsync(GenerateVideo command, VideoFailureReason reason, string message, CancellationToken stoppingToken)
+    /// <summary>A Retry-After within <see cref="GenerationOptions.MaxRetryAfter"/>: a provider asking for a day does not freeze the launcher.</summary>
+    private TimeSpan? RetryAfter(Exception failure) =>
+        failure is KlingApiException { RetryAfter: { } asked } && asked > TimeSpan.Zero
+            ? asked < _options.MaxRetryAfter ? asked : _options.MaxRetryAfter
+            : null;
+
+    /// <summary>After the grace, the waiting jobs are told: the key has been refused too long to keep them waiting.</summary>
+    private async Task FailWaitingPastUnauthorizedGraceAsync(CancellationToken stoppingToken)
     {
-        await ledger.RecordEndedAsync(command.RequestId, CancellationToken.None);
+        if (access.RefusedSince is not { } since || time.GetUtcNow() - since < _options.UnauthorizedGrace)
+        {
+            return;
+        }
+
+        var ended = await ledger.EndAllWaitingAsync(stoppingToken);
+        if (ended.Count == 0)
+        {
+            return;
+        }
+
+        GenerationLog.WaitingFailedUnauthorized(logger, ended.Count, _options.UnauthorizedGrace);
+        foreach (var requestId in ended)
+        {
+            metrics.Failed(VideoFailureReason.Unauthorized, tracked: false);
+            await AnnounceAsync(
+                new VideoFailed(requestId, null, VideoFailureReason.Unauthorized, UnauthorizedMessage("no create call was accepted")),
+                null, requestId, stoppingToken);
+        }
+    }
+
+    /// <summary>Returns the request to the backlog; a database blip is retried, so the claim does not lapse into an unknown outcome.</summary>
+    private Task PostponeAsync(PendingCreate job, TimeSpan delay, bool failedAttempt, CancellationToken stoppingToken) =>
+        Backoff.RetryAsync(
+            async token => await ledger.PostponeAsync(job.Command.RequestId, job.Claim, delay, failedAttempt, token),
+            (e, _) => GenerationLog.LaunchFailed(logger, e.Message),
+            time,
+            stoppingToken);
+
+    private async Task EndAsync(PendingCreate job, VideoFailureReason reason, string message, CancellationToken stoppingToken)
+    {
+        var requestId = job.Command.RequestId;
+        var ended = false;
+        await Backoff.RetryAsync(
+            async token => ended = await ledger.EndWithoutTaskAsync(requestId, job.Claim, token),
+            (e, _) => GenerationLog.LaunchFailed(logger, e.Message),
+            time,
+            stoppingToken);
+        if (!ended)
+        {
+            // The claim was lost: whoever holds the request now answers for it.
+            GenerationLog.ClaimLost(logger, requestId);
+            return;
+        }
+
         metrics.Failed(reason, tracked: false);
-        await AnnounceAsync(new VideoFailed(command.RequestId, null, reason, message), null, command.RequestId, stoppingToken);
+        await AnnounceAsync(new VideoFailed(requestId, null, reason, message), null, requestId, stoppingToken);
     }
 
     /// <summary>
     /// Publishes until the broker takes it: the ledger already says it happened. Stopping ends the
     /// tries after one more; a Submitted lost then is announced again by the stalled-job sweeper.
     /// </summary>
-    private async Task AnnounceAsync<T>(T message, string? taskId, Guid requestId, CancellationToken stoppingToken)
-        where T : class
-    {
-        var wait = TimeSpan.FromMilliseconds(200);
-        while (true)
-        {
-            using var attempt = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-            try
-            {
-                await bus.Publish(message, attempt.Token);
-                return;
-            }
-            catch (Exception e)
-            {
-                GenerationLog.AnnounceFailed(logger, taskId ?? "(none)", requestId, e.Message);
-                if (stoppingToken.IsCancellationRequested)
-                {
-                    return;
-                }
-            }
+    private Task AnnounceAsync<T>(T message, string? taskId, Guid requestId, CancellationToken stoppingToken)
+        where T : class =>
+        Backoff.RetryAsync(
+            token => bus.Publish(message, token),
+            (e, _) => GenerationLog.AnnounceFailed(logger, taskId ?? "(none)", requestId, e.Message),
+            time,
+            stoppingToken);
 
-            try
-            {
-                await Task.Delay(wait, time, stoppingToken);
-            }
-            catch (OperationCanceledException)
-            {
-                // One more try before giving up: the loop's next attempt.
-            }
+    private string UnauthorizedMessage(string detail) =>
+        $"Kling refused the service's API key for longer than {_options.UnauthorizedGrace}; nothing was created or charged: {detail}";
 
-            wait = TimeSpan.FromTicks(Math.Min(wait.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
-        }
-    }
-
-    private TimeSpan Backoff(int attempt)
-    {
-        var exponential = _options.CreateRetryMinInterval.TotalMilliseconds * Math.Pow(2, Math.Min(attempt - 1, 30));
-        var capped = Math.Min(exponential, _options.CreateRetryMaxInterval.TotalMilliseconds);
-        // Spread retries of many jobs that failed together, so they do not return as one burst.
-        return TimeSpan.FromMilliseconds(capped * (0.8 + (Random.Shared.NextDouble() * 0.4)));
-    }
+    private static string OutcomeUnknownMessage(string detail) =>
+        "The create call reached the provider but its outcome is unknown, so a task may have been created and charged. "
+        + $"It was not repeated, so as not to pay twice: {detail}";
 
     private static CreateTaskRequest ToKlingRequest(GenerateVideo command) => new(
         command.Image,

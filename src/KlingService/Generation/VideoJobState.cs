@@ -44,6 +44,15 @@ public sealed class VideoJobState : SagaStateMachineInstance, ISagaVersion
 
     public string? FailureMessage { get; set; }
 
+    /// <summary>What the last check means: the state machine ends the job on anything but Running.</summary>
+    public CheckVerdict Verdict { get; set; }
+
+    /// <summary>Consecutive checks the provider answered 404 (it does not know the task).</summary>
+    public int NotFoundChecks { get; set; }
+
+    /// <summary>When the pending status check is due; a repeated Submitted re-arms it only when it is missing or overdue.</summary>
+    public DateTimeOffset? NextCheckAt { get; set; }
+
     public Guid? StatusCheckTokenId { get; set; }
 
     public Guid? DeadlineTokenId { get; set; }

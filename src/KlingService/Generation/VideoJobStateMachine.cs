@@ -1,5 +1,4 @@
 using KlingService.Contracts;
-using KlingService.Kling;
 using KlingService.Telemetry;
 using MassTransit;
 using Microsoft.Extensions.Options;
@@ -48,32 +47,44 @@ public sealed class VideoJobStateMachine : MassTransitStateMachine<VideoJobState
 
         Initially(
             When(Submitted)
-                .Then(context =>
-                {
-                    var job = context.Saga;
-                    job.RequestId = context.Message.RequestId;
-                    job.Mode = context.Message.Mode;
-                    job.DurationSeconds = context.Message.DurationSeconds;
-                    job.SubmittedAt = context.Message.SubmittedAt;
-                    metrics.Started();
-                })
-                .Schedule(StatusCheck, context => new CheckVideoStatus(context.Saga.CorrelationId, context.Saga.TaskId))
-                .Schedule(Deadline, context => new VideoJobDeadlineExpired(context.Saga.CorrelationId, context.Saga.TaskId),
-                    context => DeadlineDelay(context.Saga, options.Value, time))
-                .TransitionTo(Generating));
+                .IfElseAsync(context => StartsALifeAsync(context),
+                    start => start
+                        .Then(context =>
+                        {
+                            var job = context.Saga;
+                            job.RequestId = context.Message.RequestId;
+                            job.Mode = context.Message.Mode;
+                            job.DurationSeconds = context.Message.DurationSeconds;
+                            job.SubmittedAt = context.Message.SubmittedAt;
+                            metrics.Started();
+                        })
+                        .Then(context => context.Saga.NextCheckAt = time.GetUtcNow() + policy.FirstCheck())
+                        .Schedule(StatusCheck, context => new CheckVideoStatus(context.Saga.CorrelationId, context.Saga.TaskId))
+                        .Schedule(Deadline, context => new VideoJobDeadlineExpired(context.Saga.CorrelationId, context.Saga.TaskId),
+                            context => DeadlineDelay(context.Saga, options.Value, time))
+                        .TransitionTo(Generating),
+                    // A late Submitted (a duplicate, or a re-announcement racing the final check) of a
+                    // job that ended, or of a task that is not the request's: a job that ended stays ended.
+                    late => late
+                        .Then(context => GenerationLog.LateSubmittedIgnored(logger, context.Message.TaskId, context.Message.RequestId))
+                        .Finalize()));
 
         During(Generating,
-            // Submitted again: a repeated command, or a redelivery after a crash that may have
-            // lost the schedules made the first time. Arm both again: a check soon, and the
-            // deadline at the same absolute time, so nothing is lost and nothing is extended.
-            When(Submitted)
+            // Submitted again: a repeated command, or the sweeper after a crash that may have lost the
+            // schedules made the first time. Only a check that is missing or overdue is armed again, so
+            // a client resending its command can never push the check later; the deadline keeps its
+            // absolute time.
+            When(Submitted, context => CheckIsMissing(context.Saga, options.Value, time))
+                .Then(context => context.Saga.NextCheckAt = time.GetUtcNow() + policy.NextCheck(context.Saga))
                 .Schedule(StatusCheck, context => new CheckVideoStatus(context.Saga.CorrelationId, context.Saga.TaskId),
                     context => policy.NextCheck(context.Saga))
                 .Schedule(Deadline, context => new VideoJobDeadlineExpired(context.Saga.CorrelationId, context.Saga.TaskId),
                     context => DeadlineDelay(context.Saga, options.Value, time)),
+            When(Submitted, context => !CheckIsMissing(context.Saga, options.Value, time))
+                .Then(context => GenerationLog.DuplicateRequest(logger, context.Saga.RequestId, AdmissionStatus.Submitted)),
             When(StatusCheck.Received)
                 .Activity(x => x.OfType<CheckTaskStatusActivity>())
-                .IfElse(context => context.Saga.Status == KlingTaskStatus.Succeed,
+                .IfElse(context => context.Saga.Verdict == CheckVerdict.Succeeded,
                     ready => ready
                         .Then(context =>
                         {
@@ -85,7 +96,7 @@ public sealed class VideoJobStateMachine : MassTransitStateMachine<VideoJobState
                         .Unschedule(Deadline)
                         .ThenAsync(RecordEnded)
                         .Finalize(),
-                    notReady => notReady.IfElse(context => context.Saga.Status == KlingTaskStatus.Failed,
+                    notReady => notReady.IfElse(context => context.Saga.Verdict == CheckVerdict.Failed,
                         failed => failed
                             .Then(context =>
                             {
@@ -96,24 +107,38 @@ public sealed class VideoJobStateMachine : MassTransitStateMachine<VideoJobState
                             .Unschedule(Deadline)
                             .ThenAsync(RecordEnded)
                             .Finalize(),
-                        running => running
-                            .If(context => context.Saga.Changed, changed => changed
-                                .Then(context => GenerationLog.TaskProgressed(logger, context.Saga.TaskId, context.Saga.RequestId, context.Saga.Status!, context.Saga.ProgressPercent, context.Saga.EtaSeconds))
-                                .Publish(context => new VideoGenerationProgressed(
-                                    context.Saga.RequestId, context.Saga.TaskId, context.Saga.Status!, context.Saga.ProgressPercent, context.Saga.EtaSeconds)))
-                            .Schedule(StatusCheck,
-                                context => new CheckVideoStatus(context.Saga.CorrelationId, context.Saga.TaskId),
-                                context => policy.NextCheck(context.Saga)))),
+                        running => running.IfElse(context => DeadlinePassed(context.Saga, options.Value, time),
+                            // Every check looks at the deadline too, so a lost deadline message cannot keep a job alive.
+                            late => late
+                                .Then(context => TimedOut(context.Saga))
+                                .Publish(context => TimedOutEvent(context.Saga))
+                                .Unschedule(Deadline)
+                                .ThenAsync(RecordEnded)
+                                .Finalize(),
+                            onTime => onTime
+                                .If(context => context.Saga.Changed, changed => changed
+                                    .Then(context => GenerationLog.TaskProgressed(logger, context.Saga.TaskId, context.Saga.RequestId, context.Saga.Status!, context.Saga.ProgressPercent, context.Saga.EtaSeconds))
+                                    .Publish(context => new VideoGenerationProgressed(
+                                        context.Saga.RequestId, context.Saga.TaskId, context.Saga.Status!, context.Saga.ProgressPercent, context.Saga.EtaSeconds)))
+                                .Then(context => context.Saga.NextCheckAt = time.GetUtcNow() + policy.NextCheck(context.Saga))
+                                .Schedule(StatusCheck,
+                                    context => new CheckVideoStatus(context.Saga.CorrelationId, context.Saga.TaskId),
+                                    context => policy.NextCheck(context.Saga))))),
             When(Deadline.Received)
-                .Then(context =>
-                {
-                    GenerationLog.TaskFailed(logger, context.Saga.TaskId, context.Saga.RequestId, VideoFailureReason.TimedOut, TimedOutMessage(options.Value));
-                    metrics.Failed(VideoFailureReason.TimedOut, tracked: true, context.Saga.ChecksMade);
-                })
-                .Publish(context => new VideoFailed(context.Saga.RequestId, context.Saga.TaskId, VideoFailureReason.TimedOut, TimedOutMessage(options.Value)))
+                .Then(context => TimedOut(context.Saga))
+                .Publish(context => TimedOutEvent(context.Saga))
                 .Unschedule(StatusCheck)
                 .ThenAsync(RecordEnded)
                 .Finalize());
+
+        void TimedOut(VideoJobState job)
+        {
+            GenerationLog.TaskFailed(logger, job.TaskId, job.RequestId, VideoFailureReason.TimedOut, TimedOutMessage(options.Value));
+            metrics.Failed(VideoFailureReason.TimedOut, tracked: true, job.ChecksMade);
+        }
+
+        VideoFailed TimedOutEvent(VideoJobState job) =>
+            new(job.RequestId, job.TaskId, VideoFailureReason.TimedOut, TimedOutMessage(options.Value));
 
         SetCompletedWhenFinalized();
     }
@@ -133,6 +158,26 @@ public sealed class VideoJobStateMachine : MassTransitStateMachine<VideoJobState
         job.VideoUrlTtlSeconds is { } ttl ? now.AddSeconds(ttl) : null,
         job.VideoType ?? "mp4",
         now - job.SubmittedAt);
+
+    /// <summary>
+    /// A check is missing when none was armed, or when the armed one is overdue by more than the
+    /// longest interval between checks (lost between a commit and the scheduler).
+    /// </summary>
+    private static bool CheckIsMissing(VideoJobState job, GenerationOptions options, TimeProvider time) =>
+        job.NextCheckAt is not { } due || time.GetUtcNow() > due + options.MaxCheckInterval;
+
+    private static bool DeadlinePassed(VideoJobState job, GenerationOptions options, TimeProvider time) =>
+        time.GetUtcNow() >= job.SubmittedAt + options.JobDeadline;
+
+    /// <summary>
+    /// A Submitted starts a job only when the ledger has not ended its request and knows no other
+    /// task for it (a request the ledger does not know is taken as live, as before the ledger).
+    /// </summary>
+    private static async Task<bool> StartsALifeAsync(BehaviorContext<VideoJobState, VideoGenerationSubmitted> context)
+    {
+        var entry = await context.GetServiceOrCreateInstance<IRequestLedger>().FindAsync(context.Message.RequestId, context.CancellationToken);
+        return entry is null || (!entry.Ended && (entry.TaskId is null || entry.TaskId == context.Message.TaskId));
+    }
 
     private static TimeSpan DeadlineDelay(VideoJobState job, GenerationOptions options, TimeProvider time)
     {

@@ -1,5 +1,6 @@
 using KlingService.Persistence;
 using MassTransit;
+using Microsoft.Extensions.Options;
 
 namespace KlingService.Generation;
 
@@ -7,9 +8,12 @@ public sealed class VideoJobStateMachineDefinition : SagaDefinition<VideoJobStat
 {
     public const string QueueName = "video-job-state";
 
-    public VideoJobStateMachineDefinition()
+    public VideoJobStateMachineDefinition(IOptions<GenerationOptions> options)
     {
         EndpointName = QueueName;
+        // A status check holds its database transaction across the Kling call: bounded below the
+        // connection pool (validated at start), so a slow provider cannot starve every saga message.
+        ConcurrentMessageLimit = options.Value.SagaConcurrency;
     }
 
     protected override void ConfigureSaga(

@@ -1,3 +1,4 @@
+using KlingService.Generation;
 using KlingService.Persistence;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 
@@ -11,6 +12,7 @@ public static class HealthEndpoints
     public static IServiceCollection AddKlingHealthChecks(this IServiceCollection services, Infrastructure infrastructure)
     {
         var checks = services.AddHealthChecks();
+        checks.AddCheck<ProviderAccess>("kling-key", tags: [ReadyTag]);
         if (infrastructure.IsDurable)
         {
             checks.AddCheck<PostgresHealthCheck>("postgres", tags: [ReadyTag]);

@@ -18,10 +18,15 @@ public static class ServiceRegistration
             .Bind(configuration.GetSection(GenerationOptions.SectionName))
             .ValidateDataAnnotations()
             .Validate(o => o.MinCheckInterval <= o.MaxCheckInterval, "Generation:MinCheckInterval must not exceed Generation:MaxCheckInterval.")
+            .Validate(
+                o => infrastructure.Postgres is not { } postgres || SagaConnections(o) <= new NpgsqlConnectionStringBuilder(postgres).MaxPoolSize,
+                "Generation:SagaConcurrency is too high for the PostgreSQL pool: each status check holds a connection (two when its job ends) "
+                + "across its Kling call; keep 2 × Generation:SagaConcurrency + 10 within the connection string's Maximum Pool Size (default 100).")
             .ValidateOnStart();
         services.AddSingleton<StatusCheckPolicy>();
         services.AddScoped<CheckTaskStatusActivity>();
         services.AddSingleton<LauncherSignal>();
+        services.AddSingleton<ProviderAccess>();
         services.AddHostedService<TaskLauncher>();
 
         if (infrastructure.Postgres is { } postgres)
@@ -41,4 +46,7 @@ public static class ServiceRegistration
 
         return services;
     }
+
+    /// <summary>Connections the saga endpoint may hold at once, plus room for the launcher, the consumers and the scheduler.</summary>
+    private static int SagaConnections(GenerationOptions options) => (2 * options.SagaConcurrency) + 10;
 }

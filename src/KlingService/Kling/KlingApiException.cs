@@ -4,9 +4,15 @@ namespace KlingService.Kling;
 
 /// <summary>
 /// A failed provider call, already classified. It holds no request, headers or body beyond the
-/// provider's short message, so it is safe to log and to carry in a fault.
+/// provider's short message (with the key scrubbed out), so it is safe to log and to carry in a fault.
 /// </summary>
-public sealed class KlingApiException(KlingErrorKind kind, HttpStatusCode? statusCode, string message, TimeSpan? retryAfter = null)
+public sealed class KlingApiException(
+    KlingErrorKind kind,
+    HttpStatusCode? statusCode,
+    string message,
+    TimeSpan? retryAfter = null,
+    CallDelivery delivery = CallDelivery.Answered,
+    bool providerErrorBody = false)
     : Exception(message)
 {
     public KlingErrorKind Kind { get; } = kind;
@@ -14,6 +20,12 @@ public sealed class KlingApiException(KlingErrorKind kind, HttpStatusCode? statu
     public HttpStatusCode? StatusCode { get; } = statusCode;
 
     public TimeSpan? RetryAfter { get; } = retryAfter;
+
+    /// <summary>How far the call got before it failed.</summary>
+    public CallDelivery Delivery { get; } = delivery;
+
+    /// <summary>True when the error body is the API's own <c>{"code", "message"}</c> answer, not a gateway's page.</summary>
+    public bool ProviderErrorBody { get; } = providerErrorBody;
 
     public static KlingErrorKind Classify(HttpStatusCode status) => (int)status switch
     {

@@ -29,7 +29,14 @@ public static class KlingClientRegistration
             {
                 var options = provider.GetRequiredService<IOptions<KlingOptions>>().Value;
                 client.BaseAddress = options.BaseUrl;
-                client.Timeout = options.RequestTimeout;
+                // KlingErrorHandler bounds each call by its kind (create or status), body included.
+                client.Timeout = Timeout.InfiniteTimeSpan;
+            })
+            .ConfigurePrimaryHttpMessageHandler(provider => new SocketsHttpHandler
+            {
+                // A connect that times out proves the request never left, so a create may be retried.
+                ConnectTimeout = provider.GetRequiredService<IOptions<KlingOptions>>().Value.ConnectTimeout,
+                PooledConnectionLifetime = TimeSpan.FromMinutes(5),
             })
             .AddHttpMessageHandler<KlingErrorHandler>()
             .AddHttpMessageHandler<KlingMetricsHandler>()
@@ -49,10 +56,12 @@ public static class KlingClientRegistration
         {
             OperationCanceledException when cancellationToken.IsCancellationRequested => exception,
             KlingApiException => exception,
-            _ => new KlingApiException(KlingErrorKind.Transient, null, $"The Kling API call failed ({exception.GetType().Name})."),
+            _ => new KlingApiException(KlingErrorKind.Transient, null, $"The Kling API call failed ({exception.GetType().Name}).", delivery: CallDelivery.Unknown),
         };
         settings.DeserializationExceptionFactory = (response, exception) => ValueTask.FromResult<Exception?>(
-            new KlingApiException(KlingErrorKind.Transient, response.StatusCode, $"Kling answered with a body that could not be read ({exception.GetType().Name})."));
+            // A 200 that cannot be read may still stand for a created task: its outcome is unknown.
+            new KlingApiException(KlingErrorKind.Transient, response.StatusCode, $"Kling answered with a body that could not be read ({exception.GetType().Name}).",
+                delivery: CallDelivery.Unknown));
         return settings;
     }
 }

@@ -16,9 +16,6 @@ public sealed class PostgresRequestLedger(NpgsqlDataSource dataSource, LauncherS
     // An arbitrary constant: the advisory lock under which slots are counted and handed out.
     private const long SlotLock = 0x4B4C534C4F54;
 
-    // About two minutes of a database restart, at most 5 s apart.
-    private const int RecordTaskAttempts = 30;
-
     private const string Admit = $"""
         INSERT INTO {PostgresSchema.RequestLedger} (request_id, lease_until, command, trace_parent)
         VALUES (@request_id, '-infinity', @command, @trace_parent)
@@ -28,21 +25,39 @@ public sealed class PostgresRequestLedger(NpgsqlDataSource dataSource, LauncherS
 
     private const string Read = $"SELECT task_id, ended_at IS NOT NULL FROM {PostgresSchema.RequestLedger} WHERE request_id = @request_id";
 
-    // statement_timestamp(), not now(): the transaction may have waited for the lock.
+    // statement_timestamp(), not now(): the transaction may have waited for the lock. An open claim
+    // holds a slot until it is resolved, even once its lease lapsed: a create call may be under way.
     private const string TakeNext = $"""
         WITH busy AS (
             SELECT count(*) AS n FROM {PostgresSchema.RequestLedger}
-            WHERE ended_at IS NULL AND (task_id IS NOT NULL OR lease_until > statement_timestamp())),
+            WHERE ended_at IS NULL AND (task_id IS NOT NULL OR claim_token IS NOT NULL)),
         next AS (
-            SELECT request_id FROM {PostgresSchema.RequestLedger}
-            WHERE task_id IS NULL AND ended_at IS NULL AND command IS NOT NULL
-              AND lease_until <= statement_timestamp() AND not_before <= statement_timestamp()
-              AND (SELECT n FROM busy) < @slot_limit
+            SELECT request_id, claim_token IS NOT NULL AS abandoned FROM {PostgresSchema.RequestLedger}
+            WHERE task_id IS NULL AND ended_at IS NULL AND command IS NOT NULL AND not_before <= statement_timestamp()
+              AND ((claim_token IS NULL AND (SELECT n FROM busy) < @slot_limit)
+                OR (claim_token IS NOT NULL AND lease_until <= statement_timestamp() - @abandoned_after))
             ORDER BY seq
             LIMIT 1)
-        UPDATE {PostgresSchema.RequestLedger} l SET lease_until = statement_timestamp() + @lease
+        UPDATE {PostgresSchema.RequestLedger} l SET lease_until = statement_timestamp() + @lease, claim_token = @claim
         FROM next WHERE l.request_id = next.request_id
-        RETURNING l.command, l.failed_attempts, l.trace_parent, l.created_at
+        RETURNING l.command, l.failed_attempts, l.trace_parent, l.created_at, next.abandoned
+        """;
+
+    private const string RecordTaskUnderClaim = $"""
+        UPDATE {PostgresSchema.RequestLedger}
+        SET task_id = @task_id, submitted_at = now(), claim_token = NULL, lease_until = '-infinity',
+            mode = command::jsonb->>'mode', duration_seconds = (command::jsonb->>'durationSeconds')::integer, command = NULL
+        WHERE request_id = @request_id AND task_id IS NULL AND ended_at IS NULL AND claim_token = @claim
+        RETURNING true
+        """;
+
+    // The claim was lost, but a task that has no rival is still the request's task.
+    private const string RecordTaskWithoutClaim = $"""
+        UPDATE {PostgresSchema.RequestLedger}
+        SET task_id = @task_id, submitted_at = now(), claim_token = NULL, lease_until = '-infinity',
+            mode = command::jsonb->>'mode', duration_seconds = (command::jsonb->>'durationSeconds')::integer, command = NULL
+        WHERE request_id = @request_id AND task_id IS NULL AND ended_at IS NULL
+        RETURNING true
         """;
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
@@ -85,7 +100,7 @@ public sealed class PostgresRequestLedger(NpgsqlDataSource dataSource, LauncherS
         return await command.ExecuteScalarAsync(cancellationToken) is true;
     }
 
-    public async ValueTask<PendingCreate?> TakeNextAsync(int slotLimit, TimeSpan lease, CancellationToken cancellationToken)
+    public async ValueTask<PendingCreate?> TakeNextAsync(int slotLimit, TimeSpan lease, TimeSpan abandonedAfter, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
@@ -95,10 +110,13 @@ public sealed class PostgresRequestLedger(NpgsqlDataSource dataSource, LauncherS
         }
 
         PendingCreate? next = null;
+        var claim = Guid.NewGuid();
         await using (var take = new NpgsqlCommand(TakeNext, connection, transaction))
         {
             take.Parameters.AddWithValue("slot_limit", (long)slotLimit);
             take.Parameters.AddWithValue("lease", lease);
+            take.Parameters.AddWithValue("abandoned_after", abandonedAfter);
+            take.Parameters.AddWithValue("claim", claim);
             await using var row = await take.ExecuteReaderAsync(cancellationToken);
             if (await row.ReadAsync(cancellationToken))
             {
@@ -106,7 +124,9 @@ public sealed class PostgresRequestLedger(NpgsqlDataSource dataSource, LauncherS
                     JsonSerializer.Deserialize<GenerateVideo>(row.GetString(0), Json)!,
                     row.GetInt32(1),
                     row.IsDBNull(2) ? null : row.GetString(2),
-                    row.GetFieldValue<DateTimeOffset>(3));
+                    row.GetFieldValue<DateTimeOffset>(3),
+                    claim,
+                    row.GetBoolean(4));
             }
         }
 
@@ -114,49 +134,111 @@ public sealed class PostgresRequestLedger(NpgsqlDataSource dataSource, LauncherS
         return next;
     }
 
-    /// <summary>
-    /// Records a task that has just been paid for. The database may be briefly away; losing the id
-    /// now would mean creating the task again later, so this write keeps trying for a while.
-    /// The command (with its image) is dropped: the task exists, and only its settings are kept.
-    /// </summary>
-    public async ValueTask RecordTaskAsync(Guid requestId, string taskId, CancellationToken cancellationToken)
+    public async ValueTask<bool> RenewAsync(Guid requestId, Guid claim, TimeSpan lease, CancellationToken cancellationToken)
     {
-        var wait = TimeSpan.FromMilliseconds(100);
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                await using var command = dataSource.CreateCommand($"""
-                    UPDATE {PostgresSchema.RequestLedger}
-                    SET task_id = @task_id, submitted_at = now(),
-                        mode = command::jsonb->>'mode', duration_seconds = (command::jsonb->>'durationSeconds')::integer, command = NULL
-                    WHERE request_id = @request_id
-                    """);
-                command.Parameters.AddWithValue("request_id", requestId);
-                command.Parameters.AddWithValue("task_id", taskId);
-                await command.ExecuteNonQueryAsync(cancellationToken);
-                return;
-            }
-            catch (NpgsqlException e) when (e.IsTransient && attempt < RecordTaskAttempts)
-            {
-                await Task.Delay(wait, cancellationToken);
-                wait = TimeSpan.FromTicks(Math.Min(wait.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
-            }
-        }
+        await using var command = dataSource.CreateCommand($"""
+            UPDATE {PostgresSchema.RequestLedger} SET lease_until = now() + @lease
+            WHERE request_id = @request_id AND claim_token = @claim AND task_id IS NULL AND ended_at IS NULL
+            RETURNING true
+            """);
+        command.Parameters.AddWithValue("request_id", requestId);
+        command.Parameters.AddWithValue("claim", claim);
+        command.Parameters.AddWithValue("lease", lease);
+        return await command.ExecuteScalarAsync(cancellationToken) is true;
     }
 
-    public async ValueTask PostponeAsync(Guid requestId, TimeSpan delay, bool failedAttempt, CancellationToken cancellationToken)
+    /// <summary>
+    /// Records a task that has just been paid for. The command (with its image) is dropped: the task
+    /// exists, and only its settings are kept. One attempt: the launcher keeps trying as long as it lives.
+    /// </summary>
+    public async ValueTask<(TaskRecording Outcome, string? ExistingTaskId)> RecordTaskAsync(
+        Guid requestId, Guid claim, string taskId, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using (var underClaim = new NpgsqlCommand(RecordTaskUnderClaim, connection))
+        {
+            underClaim.Parameters.AddWithValue("request_id", requestId);
+            underClaim.Parameters.AddWithValue("claim", claim);
+            underClaim.Parameters.AddWithValue("task_id", taskId);
+            if (await underClaim.ExecuteScalarAsync(cancellationToken) is true)
+            {
+                return (TaskRecording.Recorded, null);
+            }
+        }
+
+        await using (var withoutClaim = new NpgsqlCommand(RecordTaskWithoutClaim, connection))
+        {
+            withoutClaim.Parameters.AddWithValue("request_id", requestId);
+            withoutClaim.Parameters.AddWithValue("task_id", taskId);
+            if (await withoutClaim.ExecuteScalarAsync(cancellationToken) is true)
+            {
+                signal.Pulse();
+                return (TaskRecording.RecordedAfterClaimLost, null);
+            }
+        }
+
+        await using var read = new NpgsqlCommand(Read, connection);
+        read.Parameters.AddWithValue("request_id", requestId);
+        await using var row = await read.ExecuteReaderAsync(cancellationToken);
+        var known = await row.ReadAsync(cancellationToken);
+        var existing = known && !row.IsDBNull(0) ? row.GetString(0) : null;
+        if (existing == taskId)
+        {
+            return (TaskRecording.Recorded, null);
+        }
+
+        return existing is not null ? (TaskRecording.Duplicate, existing) : (TaskRecording.AfterEnd, null);
+    }
+
+    public async ValueTask<bool> PostponeAsync(Guid requestId, Guid claim, TimeSpan delay, bool failedAttempt, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand($"""
             UPDATE {PostgresSchema.RequestLedger}
-            SET lease_until = '-infinity', not_before = now() + @delay, failed_attempts = failed_attempts + @failed
-            WHERE request_id = @request_id AND task_id IS NULL
+            SET lease_until = '-infinity', claim_token = NULL, not_before = now() + @delay, failed_attempts = failed_attempts + @failed
+            WHERE request_id = @request_id AND claim_token = @claim AND task_id IS NULL AND ended_at IS NULL
+            RETURNING true
             """);
         command.Parameters.AddWithValue("request_id", requestId);
+        command.Parameters.AddWithValue("claim", claim);
         command.Parameters.AddWithValue("delay", delay);
         command.Parameters.AddWithValue("failed", failedAttempt ? 1 : 0);
-        await command.ExecuteNonQueryAsync(cancellationToken);
+        var postponed = await command.ExecuteScalarAsync(cancellationToken) is true;
         signal.Pulse();
+        return postponed;
+    }
+
+    public async ValueTask<bool> EndWithoutTaskAsync(Guid requestId, Guid? claim, CancellationToken cancellationToken)
+    {
+        // A request never admitted (its command failed before) is recorded as ended, so repeats are answered once.
+        await using var command = dataSource.CreateCommand($"""
+            INSERT INTO {PostgresSchema.RequestLedger} AS l (request_id, lease_until, ended_at) VALUES (@request_id, '-infinity', now())
+            ON CONFLICT (request_id) DO UPDATE SET ended_at = now(), command = NULL, claim_token = NULL, lease_until = '-infinity'
+            WHERE l.task_id IS NULL AND l.ended_at IS NULL
+              AND (l.claim_token = @claim OR (@claim::uuid IS NULL AND l.claim_token IS NULL))
+            RETURNING true
+            """);
+        command.Parameters.AddWithValue("request_id", requestId);
+        command.Parameters.Add(new NpgsqlParameter("claim", NpgsqlTypes.NpgsqlDbType.Uuid) { Value = (object?)claim ?? DBNull.Value });
+        var ended = await command.ExecuteScalarAsync(cancellationToken) is true;
+        signal.Pulse();
+        return ended;
+    }
+
+    public async ValueTask<IReadOnlyList<Guid>> EndAllWaitingAsync(CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand($"""
+            UPDATE {PostgresSchema.RequestLedger} SET ended_at = now(), command = NULL, lease_until = '-infinity'
+            WHERE task_id IS NULL AND ended_at IS NULL AND claim_token IS NULL AND command IS NOT NULL
+            RETURNING request_id
+            """);
+        var ended = new List<Guid>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            ended.Add(reader.GetGuid(0));
+        }
+
+        return ended;
     }
 
     public async ValueTask RecordEndedAsync(Guid requestId, CancellationToken cancellationToken)
@@ -168,5 +250,13 @@ public sealed class PostgresRequestLedger(NpgsqlDataSource dataSource, LauncherS
         command.Parameters.AddWithValue("request_id", requestId);
         await command.ExecuteNonQueryAsync(cancellationToken);
         signal.Pulse();
+    }
+
+    public async ValueTask<LedgerEntry?> FindAsync(Guid requestId, CancellationToken cancellationToken)
+    {
+        await using var read = dataSource.CreateCommand(Read);
+        read.Parameters.AddWithValue("request_id", requestId);
+        await using var row = await read.ExecuteReaderAsync(cancellationToken);
+        return await row.ReadAsync(cancellationToken) ? new LedgerEntry(row.IsDBNull(0) ? null : row.GetString(0), row.GetBoolean(1)) : null;
     }
 }

@@ -15,6 +15,9 @@ public sealed class KlingMetrics
     private readonly Histogram<int> _statusChecks;
     private readonly Histogram<double> _callDuration;
     private readonly Counter<long> _callErrors;
+    private readonly Counter<long> _outcomeUnknown;
+    private readonly Counter<long> _duplicateCharges;
+    private readonly Counter<long> _keyRefused;
 
     public KlingMetrics(IMeterFactory meterFactory)
     {
@@ -28,6 +31,9 @@ public sealed class KlingMetrics
         _statusChecks = meter.CreateHistogram<int>(KlingTelemetry.StatusChecksPerJob, description: "Status calls made for one job");
         _callDuration = meter.CreateHistogram<double>(KlingTelemetry.ApiCallDuration, "s", "Kling API call latency");
         _callErrors = meter.CreateCounter<long>(KlingTelemetry.ApiCallErrors, description: "Kling API calls that failed, by status code");
+        _outcomeUnknown = meter.CreateCounter<long>(KlingTelemetry.CreateOutcomeUnknown, description: "Create calls sent whose outcome is unknown: a task may have been charged");
+        _duplicateCharges = meter.CreateCounter<long>(KlingTelemetry.DuplicateCharges, description: "Tasks created for a request that already had one, or had ended");
+        _keyRefused = meter.CreateCounter<long>(KlingTelemetry.KeyRefused, description: "Create calls refused with 401/403; launching pauses");
     }
 
     public void Submitted(TimeSpan backlogWait)
@@ -57,6 +63,16 @@ public sealed class KlingMetrics
 
         _failed.Add(1, new KeyValuePair<string, object?>(KlingTelemetry.ReasonTag, reason.ToString()));
     }
+
+    /// <summary>A create call's outcome is unknown; <paramref name="retried"/> when the policy repeats it.</summary>
+    public void OutcomeUnknown(bool retried) =>
+        _outcomeUnknown.Add(1, new KeyValuePair<string, object?>(KlingTelemetry.RetriedTag, retried));
+
+    /// <summary>A task paid for twice: <paramref name="kind"/> is "duplicate" (the request had a task) or "after_end".</summary>
+    public void DuplicateCharge(string kind) =>
+        _duplicateCharges.Add(1, new KeyValuePair<string, object?>(KlingTelemetry.DuplicateKindTag, kind));
+
+    public void KeyRefused() => _keyRefused.Add(1);
 
     public void Call(string operation, TimeSpan duration, int? statusCode)
     {

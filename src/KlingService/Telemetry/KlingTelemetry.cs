@@ -33,6 +33,12 @@ public static class KlingTelemetry
     public const string StatusChecksPerJob = "kling.job.status_checks";
     public const string ApiCallDuration = "kling.api.call.duration";
     public const string ApiCallErrors = "kling.api.call.errors";
+    public const string CreateOutcomeUnknown = "kling.create.outcome_unknown";
+    public const string DuplicateCharges = "kling.create.duplicate_charges";
+    public const string KeyRefused = "kling.create.key_refused";
+
+    public const string RetriedTag = "kling.retried";
+    public const string DuplicateKindTag = "kling.duplicate_kind";
 
     /// <summary>MassTransit's own ActivitySource and Meter.</summary>
     public const string MassTransitSource = "MassTransit";

@@ -97,9 +97,9 @@ public sealed class PostgresStoreTests(InfrastructureFixture infrastructure) : I
         var command = GenerationHarness.ValidCommand();
 
         var first = await ledger.AdmitAsync(command, "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", CancellationToken.None);
-        var taken = await ledger.TakeNextAsync(5, TimeSpan.FromMinutes(1), CancellationToken.None);
+        var taken = await ledger.TakeNextAsync(5, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5), CancellationToken.None);
         var whileCreating = await ledger.AdmitAsync(command, null, CancellationToken.None);
-        await ledger.RecordTaskAsync(command.RequestId, "task-9", CancellationToken.None);
+        await ledger.RecordTaskAsync(command.RequestId, taken!.Claim, "task-9", CancellationToken.None);
         var afterTask = await ledger.AdmitAsync(command, null, CancellationToken.None);
         var rejectedRepeat = await ledger.RecordRejectedAsync(command.RequestId, CancellationToken.None);
         await ledger.RecordEndedAsync(command.RequestId, CancellationToken.None);
@@ -125,22 +125,87 @@ public sealed class PostgresStoreTests(InfrastructureFixture infrastructure) : I
 
         Assert.True(first);
         Assert.False(repeat);
-        Assert.Null(await ledger.TakeNextAsync(5, TimeSpan.FromMinutes(1), CancellationToken.None));
+        Assert.Null(await ledger.TakeNextAsync(5, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5), CancellationToken.None));
     }
 
     [Fact]
-    public async Task A_lapsed_lease_returns_the_request_to_the_backlog()
+    public async Task A_lapsed_claim_holds_its_slot_and_is_taken_again_only_as_abandoned_after_the_grace()
+    {
+        var ledger = NewLedger();
+        var command = GenerationHarness.ValidCommand();
+        var other = GenerationHarness.ValidCommand();
+        await ledger.AdmitAsync(command, null, CancellationToken.None);
+        await ledger.AdmitAsync(other, null, CancellationToken.None);
+
+        var crashed = await ledger.TakeNextAsync(1, TimeSpan.FromMilliseconds(1), TimeSpan.FromMilliseconds(300), CancellationToken.None);
+        await Task.Delay(50);
+        // Lapsed, but a call made under it may still be running: nothing is taken, not even the other request (the slot is held).
+        var withinGrace = await ledger.TakeNextAsync(1, TimeSpan.FromMinutes(1), TimeSpan.FromMilliseconds(300), CancellationToken.None);
+        await Task.Delay(400);
+        var takeover = await ledger.TakeNextAsync(1, TimeSpan.FromMinutes(1), TimeSpan.FromMilliseconds(300), CancellationToken.None);
+
+        Assert.Equal(command.RequestId, crashed?.Command.RequestId);
+        Assert.False(crashed?.Abandoned);
+        Assert.Null(withinGrace);
+        Assert.Equal(command.RequestId, takeover?.Command.RequestId);
+        Assert.True(takeover?.Abandoned);
+        Assert.NotEqual(crashed!.Claim, takeover!.Claim);
+    }
+
+    [Fact]
+    public async Task Writes_under_a_lost_claim_change_nothing_and_a_late_task_is_still_recorded_or_reported()
     {
         var ledger = NewLedger();
         var command = GenerationHarness.ValidCommand();
         await ledger.AdmitAsync(command, null, CancellationToken.None);
+        var first = await ledger.TakeNextAsync(5, TimeSpan.FromMilliseconds(1), TimeSpan.Zero, CancellationToken.None);
+        await Task.Delay(20);
+        var second = await ledger.TakeNextAsync(5, TimeSpan.FromMinutes(1), TimeSpan.Zero, CancellationToken.None);
 
-        var crashed = await ledger.TakeNextAsync(5, TimeSpan.FromMilliseconds(1), CancellationToken.None);
-        await Task.Delay(50);
-        var takeover = await ledger.TakeNextAsync(5, TimeSpan.FromMinutes(1), CancellationToken.None);
+        var staleRenew = await ledger.RenewAsync(command.RequestId, first!.Claim, TimeSpan.FromMinutes(1), CancellationToken.None);
+        var stalePostpone = await ledger.PostponeAsync(command.RequestId, first.Claim, TimeSpan.Zero, failedAttempt: true, CancellationToken.None);
+        var staleEnd = await ledger.EndWithoutTaskAsync(command.RequestId, first.Claim, CancellationToken.None);
+        var unclaimedEnd = await ledger.EndWithoutTaskAsync(command.RequestId, claim: null, CancellationToken.None);
+        // The first holder's call comes back late: the request has no task yet, so it is recorded all the same.
+        var late = await ledger.RecordTaskAsync(command.RequestId, first.Claim, "task-late", CancellationToken.None);
+        // The second holder's call made a second task: a duplicate charge, reported with the first task's id.
+        var duplicate = await ledger.RecordTaskAsync(command.RequestId, second!.Claim, "task-second", CancellationToken.None);
+        await ledger.RecordEndedAsync(command.RequestId, CancellationToken.None);
+        var givenUp = GenerationHarness.ValidCommand();
+        await ledger.AdmitAsync(givenUp, null, CancellationToken.None);
+        var givenUpClaim = await ledger.TakeNextAsync(5, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5), CancellationToken.None);
+        await ledger.EndWithoutTaskAsync(givenUp.RequestId, givenUpClaim!.Claim, CancellationToken.None);
+        var afterEnd = await ledger.RecordTaskAsync(givenUp.RequestId, givenUpClaim.Claim, "task-orphan", CancellationToken.None);
 
-        Assert.Equal(command.RequestId, crashed?.Command.RequestId);
-        Assert.Equal(command.RequestId, takeover?.Command.RequestId);
+        Assert.False(staleRenew);
+        Assert.False(stalePostpone);
+        Assert.False(staleEnd);
+        Assert.False(unclaimedEnd);
+        Assert.Equal((TaskRecording.RecordedAfterClaimLost, (string?)null), late);
+        Assert.Equal((TaskRecording.Duplicate, "task-late"), duplicate);
+        Assert.Equal(TaskRecording.AfterEnd, afterEnd.Outcome);
+        Assert.Equal(new LedgerEntry("task-late", true), await ledger.FindAsync(command.RequestId, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Ending_every_waiting_request_spares_those_with_a_task_or_an_open_claim()
+    {
+        var ledger = NewLedger();
+        var commands = Enumerable.Range(0, 4).Select(_ => GenerationHarness.ValidCommand()).ToList();
+        foreach (var command in commands)
+        {
+            await ledger.AdmitAsync(command, null, CancellationToken.None);
+        }
+
+        var withTask = await ledger.TakeNextAsync(5, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5), CancellationToken.None);
+        await ledger.RecordTaskAsync(withTask!.Command.RequestId, withTask.Claim, "task-1", CancellationToken.None);
+        var beingCreated = await ledger.TakeNextAsync(5, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5), CancellationToken.None);
+
+        var ended = await ledger.EndAllWaitingAsync(CancellationToken.None);
+
+        Assert.Equal(commands.Skip(2).Select(c => c.RequestId).Order(), ended.Order());
+        Assert.False((await ledger.FindAsync(beingCreated!.Command.RequestId, CancellationToken.None))!.Ended);
+        Assert.False((await ledger.FindAsync(withTask.Command.RequestId, CancellationToken.None))!.Ended);
     }
 
     [Fact]
@@ -158,17 +223,17 @@ public sealed class PostgresStoreTests(InfrastructureFixture infrastructure) : I
         {
             for (var i = 0; i < 10; i++)
             {
-                if (await ledger.TakeNextAsync(5, TimeSpan.FromMinutes(1), CancellationToken.None) is { } next)
+                if (await ledger.TakeNextAsync(5, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5), CancellationToken.None) is { } next)
                 {
                     taken.Add(next);
                 }
             }
         }));
         var firstFive = taken.Select(t => t.Command.Prompt).Order().ToList();
-        await ledger.RecordTaskAsync(commands[0].RequestId, "task-0", CancellationToken.None);
-        var stillFull = await ledger.TakeNextAsync(5, TimeSpan.FromMinutes(1), CancellationToken.None);
+        await ledger.RecordTaskAsync(commands[0].RequestId, taken.Single(t => t.Command.RequestId == commands[0].RequestId).Claim, "task-0", CancellationToken.None);
+        var stillFull = await ledger.TakeNextAsync(5, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5), CancellationToken.None);
         await ledger.RecordEndedAsync(commands[0].RequestId, CancellationToken.None);
-        var afterRelease = await ledger.TakeNextAsync(5, TimeSpan.FromMinutes(1), CancellationToken.None);
+        var afterRelease = await ledger.TakeNextAsync(5, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5), CancellationToken.None);
 
         Assert.Equal(commands.Take(5).Select(c => c.Prompt).Order(), firstFive);
         Assert.Null(stillFull);
@@ -182,13 +247,13 @@ public sealed class PostgresStoreTests(InfrastructureFixture infrastructure) : I
         var command = GenerationHarness.ValidCommand();
         await ledger.AdmitAsync(command, null, CancellationToken.None);
 
-        await ledger.TakeNextAsync(5, TimeSpan.FromMinutes(1), CancellationToken.None);
-        await ledger.PostponeAsync(command.RequestId, TimeSpan.FromMilliseconds(300), failedAttempt: true, CancellationToken.None);
-        var tooEarly = await ledger.TakeNextAsync(5, TimeSpan.FromMinutes(1), CancellationToken.None);
+        var first = await ledger.TakeNextAsync(5, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5), CancellationToken.None);
+        await ledger.PostponeAsync(command.RequestId, first!.Claim, TimeSpan.FromMilliseconds(300), failedAttempt: true, CancellationToken.None);
+        var tooEarly = await ledger.TakeNextAsync(5, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5), CancellationToken.None);
         await Task.Delay(400);
-        var afterFailure = await ledger.TakeNextAsync(5, TimeSpan.FromMinutes(1), CancellationToken.None);
-        await ledger.PostponeAsync(command.RequestId, TimeSpan.Zero, failedAttempt: false, CancellationToken.None);
-        var afterBusy = await ledger.TakeNextAsync(5, TimeSpan.FromMinutes(1), CancellationToken.None);
+        var afterFailure = await ledger.TakeNextAsync(5, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5), CancellationToken.None);
+        await ledger.PostponeAsync(command.RequestId, afterFailure!.Claim, TimeSpan.Zero, failedAttempt: false, CancellationToken.None);
+        var afterBusy = await ledger.TakeNextAsync(5, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5), CancellationToken.None);
 
         Assert.Null(tooEarly);
         Assert.Equal(1, afterFailure?.FailedAttempts);

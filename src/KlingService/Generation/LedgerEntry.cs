@@ -1,0 +1,6 @@
+namespace KlingService.Generation;
+
+/// <summary>What the ledger knows of one request.</summary>
+/// <param name="TaskId">Its task, once created.</param>
+/// <param name="Ended">True once the request's job ended (ready, failed or given up): it never starts again.</param>
+public sealed record LedgerEntry(string? TaskId, bool Ended);

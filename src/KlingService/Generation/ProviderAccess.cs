@@ -1,0 +1,83 @@
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+
+namespace KlingService.Generation;
+
+/// <summary>
+/// What this instance has learned about using the account right now: a 429 says the account is full
+/// until its Retry-After, whatever the ledger counts; a 401/403 says the key is refused, and no create
+/// call is made until a probe gets through. Readable by the health check, so an operator sees a
+/// refused key on <c>/health/ready</c>.
+/// </summary>
+public sealed class ProviderAccess(TimeProvider time) : IHealthCheck
+{
+    private readonly Lock _gate = new();
+    private DateTimeOffset _busyUntil = DateTimeOffset.MinValue;
+    private DateTimeOffset? _refusedSince;
+    private DateTimeOffset _probeAt = DateTimeOffset.MinValue;
+    private int _refusals;
+
+    /// <summary>The earliest time a create call may be made.</summary>
+    public DateTimeOffset OpenAt
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _busyUntil > _probeAt ? _busyUntil : _probeAt;
+            }
+        }
+    }
+
+    /// <summary>When the key was first refused in the current run of refusals; null while it works.</summary>
+    public DateTimeOffset? RefusedSince
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _refusedSince;
+            }
+        }
+    }
+
+    public void Busy(TimeSpan wait)
+    {
+        lock (_gate)
+        {
+            var until = time.GetUtcNow() + wait;
+            _busyUntil = until > _busyUntil ? until : _busyUntil;
+        }
+    }
+
+    /// <summary>Records a refused key and returns the pause before the next probe (growing with each refusal).</summary>
+    public TimeSpan Refused(TimeSpan firstPause, TimeSpan maxPause)
+    {
+        lock (_gate)
+        {
+            var now = time.GetUtcNow();
+            _refusedSince ??= now;
+            _refusals++;
+            var pause = Backoff.Delay(_refusals, firstPause, maxPause, spread: 0);
+            _probeAt = now + pause;
+            return pause;
+        }
+    }
+
+    /// <summary>A create call got through: the key works again. True when it had been refused.</summary>
+    public bool Accepted()
+    {
+        lock (_gate)
+        {
+            var wasRefused = _refusedSince is not null;
+            _refusedSince = null;
+            _refusals = 0;
+            _probeAt = DateTimeOffset.MinValue;
+            return wasRefused;
+        }
+    }
+
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
+        Task.FromResult(RefusedSince is { } since
+            ? HealthCheckResult.Degraded($"Kling has refused the API key since {since:u}; launching is paused.")
+            : HealthCheckResult.Healthy());
+}
