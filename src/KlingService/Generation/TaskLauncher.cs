@@ -36,6 +36,11 @@ public sealed class TaskLauncher(
     private readonly GenerationOptions _options = generationOptions.Value;
     private readonly KlingOptions _kling = klingOptions.Value;
 
+    // The claim each of this instance's running attempts writes under, by request. A claim that
+    // lapsed while the database was away may come back to this instance as "abandoned": it is then
+    // handed to the attempt still running here, never treated as someone else's lost call.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, Guid> _inFlight = new();
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var calls = new SemaphoreSlim(_options.CreateConcurrency);
@@ -94,6 +99,14 @@ public sealed class TaskLauncher(
                 return;
             }
 
+            if (next.Abandoned && _inFlight.ContainsKey(next.Command.RequestId))
+            {
+                _inFlight[next.Command.RequestId] = next.Claim;
+                calls.Release();
+                continue;
+            }
+
+            _inFlight[next.Command.RequestId] = next.Claim;
             _ = Task.Run(() => RunAsync(next, calls, stoppingToken), CancellationToken.None);
         }
     }
@@ -126,23 +139,30 @@ public sealed class TaskLauncher(
         {
             await renewal.CancelAsync();
             await renewing;
+            _inFlight.TryRemove(job.Command.RequestId, out _);
             calls.Release();
             signal.Pulse();
         }
     }
 
+    private Guid ClaimOf(PendingCreate job) => _inFlight.TryGetValue(job.Command.RequestId, out var claim) ? claim : job.Claim;
+
     private async Task RenewWhileRunningAsync(PendingCreate job, CancellationToken done)
     {
+        var lost = false;
         while (!done.IsCancellationRequested)
         {
             try
             {
                 await Task.Delay(ClaimLease / 3, time, done);
-                if (!await ledger.RenewAsync(job.Command.RequestId, job.Claim, ClaimLease, done))
+                var held = await ledger.RenewAsync(job.Command.RequestId, ClaimOf(job), ClaimLease, done);
+                if (!held && !lost)
                 {
+                    // Renewal goes on: the claim may come back to this attempt (see _inFlight).
                     GenerationLog.ClaimLost(logger, job.Command.RequestId);
-                    return;
                 }
+
+                lost = !held;
             }
             catch (OperationCanceledException) when (done.IsCancellationRequested)
             {
@@ -222,7 +242,7 @@ public sealed class TaskLauncher(
         (TaskRecording Outcome, string? ExistingTaskId) recording = default;
         // For as long as the process lives: the claim stays renewed meanwhile, so the request is not created again.
         await Backoff.RetryAsync(
-            async token => recording = await ledger.RecordTaskAsync(command.RequestId, job.Claim, taskId, token),
+            async token => recording = await ledger.RecordTaskAsync(command.RequestId, ClaimOf(job), taskId, token),
             (e, attempt) => GenerationLog.RecordTaskFailed(logger, taskId, command.RequestId, attempt, e.Message),
             time,
             stoppingToken,
@@ -360,7 +380,7 @@ public sealed class TaskLauncher(
     /// <summary>Returns the request to the backlog; a database blip is retried, so the claim does not lapse into an unknown outcome.</summary>
     private Task PostponeAsync(PendingCreate job, TimeSpan delay, bool failedAttempt, CancellationToken stoppingToken) =>
         Backoff.RetryAsync(
-            async token => await ledger.PostponeAsync(job.Command.RequestId, job.Claim, delay, failedAttempt, token),
+            async token => await ledger.PostponeAsync(job.Command.RequestId, ClaimOf(job), delay, failedAttempt, token),
             (e, _) => GenerationLog.LaunchFailed(logger, e.Message),
             time,
             stoppingToken);
@@ -370,7 +390,7 @@ public sealed class TaskLauncher(
         var requestId = job.Command.RequestId;
         var ended = false;
         await Backoff.RetryAsync(
-            async token => ended = await ledger.EndWithoutTaskAsync(requestId, job.Claim, token),
+            async token => ended = await ledger.EndWithoutTaskAsync(requestId, ClaimOf(job), token),
             (e, _) => GenerationLog.LaunchFailed(logger, e.Message),
             time,
             stoppingToken);

@@ -27,16 +27,19 @@ public sealed class SimulatorClient : IAsyncDisposable
 
     public HttpClient Http { get; } = new();
 
-    public static async Task<SimulatorClient> StartAsync(SimulatorOptions? options = null, string? apiKey = null, TimeSpan? requestTimeout = null)
+    // realTime: the simulator on the real clock, for faults that must outlast the client's real timeouts.
+    public static async Task<SimulatorClient> StartAsync(
+        SimulatorOptions? options = null, string? apiKey = null, TimeSpan? requestTimeout = null, TimeSpan? createTimeout = null, bool realTime = false)
     {
         options ??= new SimulatorOptions { QueueSeconds = 2, ProcessingSeconds = 10 };
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        var simulator = await KlingSimulator.StartAsync(options, time);
+        var simulator = await KlingSimulator.StartAsync(options, realTime ? TimeProvider.System : time);
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["Kling:BaseUrl"] = simulator.BaseAddress.ToString(),
             ["Kling:ApiKey"] = apiKey ?? options.ApiKey,
             ["Kling:RequestTimeout"] = (requestTimeout ?? TimeSpan.FromSeconds(10)).ToString(),
+            ["Kling:CreateTimeout"] = (createTimeout ?? TimeSpan.FromSeconds(10)).ToString(),
         }).Build();
         var services = new ServiceCollection();
         services.AddLogging();

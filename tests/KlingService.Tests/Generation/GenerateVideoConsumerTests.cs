@@ -95,8 +95,7 @@ public sealed class GenerateVideoConsumerTests
 
     [Theory]
     [InlineData(HttpStatusCode.BadRequest, KlingErrorKind.Rejected, VideoFailureReason.ProviderRejected)]
-    [InlineData(HttpStatusCode.Unauthorized, KlingErrorKind.Unauthorized, VideoFailureReason.Unauthorized)]
-    [InlineData(HttpStatusCode.Forbidden, KlingErrorKind.Unauthorized, VideoFailureReason.Unauthorized)]
+    [InlineData(HttpStatusCode.UnprocessableEntity, KlingErrorKind.Rejected, VideoFailureReason.ProviderRejected)]
     public async Task A_permanent_provider_refusal_fails_the_job_at_once(HttpStatusCode status, KlingErrorKind kind, VideoFailureReason reason)
     {
         await using var service = await GenerationHarness.StartAsync();
@@ -114,13 +113,14 @@ public sealed class GenerateVideoConsumerTests
     [
         new KlingApiException(KlingErrorKind.Transient, HttpStatusCode.TooManyRequests, "busy", TimeSpan.FromSeconds(1)),
         new KlingApiException(KlingErrorKind.Transient, HttpStatusCode.ServiceUnavailable, "down"),
-        new KlingApiException(KlingErrorKind.Transient, null, "The Kling API did not answer in time."),
-        new HttpRequestException("connection refused"),
+        new KlingApiException(KlingErrorKind.Transient, HttpStatusCode.InternalServerError, "{\"code\":500,\"message\":\"busy\"}", providerErrorBody: true),
+        new KlingApiException(KlingErrorKind.Transient, null, "The Kling API could not be reached (ConnectionError).", delivery: CallDelivery.NotSent),
+        new HttpRequestException(HttpRequestError.ConnectionError, "connection refused"),
     ];
 
     [Theory]
     [MemberData(nameof(TransientFailures))]
-    public async Task A_transient_create_failure_is_retried_until_the_task_is_created(Exception failure)
+    public async Task A_create_failure_that_proves_nothing_was_created_is_retried_until_the_task_is_created(Exception failure)
     {
         await using var service = await GenerationHarness.StartAsync();
         service.Kling.OnCreate = (_, attempt) => attempt <= 2
@@ -174,7 +174,7 @@ public sealed class GenerateVideoConsumerTests
             ["Generation:CreateRetryMinInterval"] = "00:00:10",
             ["Generation:CreateRetryMaxInterval"] = "00:00:20",
         });
-        service.Kling.OnCreate = (_, _) => throw new KlingApiException(KlingErrorKind.Transient, HttpStatusCode.BadGateway, "bad gateway");
+        service.Kling.OnCreate = (_, _) => throw new KlingApiException(KlingErrorKind.Transient, HttpStatusCode.ServiceUnavailable, "service unavailable");
         var command = GenerationHarness.ValidCommand();
 
         await service.SendAsync(command);
@@ -182,7 +182,7 @@ public sealed class GenerateVideoConsumerTests
 
         Assert.Equal(VideoFailureReason.ProviderUnavailable, failed.Reason);
         Assert.Equal(command.RequestId, failed.RequestId);
-        Assert.Contains("bad gateway", failed.Message, StringComparison.Ordinal);
+        Assert.Contains("service unavailable", failed.Message, StringComparison.Ordinal);
         Assert.Equal(3, service.Kling.CreateAttempts);
         Assert.Empty(service.Kling.CreatedTasks);
     }
