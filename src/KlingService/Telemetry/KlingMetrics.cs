@@ -15,6 +15,7 @@ public sealed class KlingMetrics
     private readonly Histogram<int> _statusChecks;
     private readonly Histogram<double> _callDuration;
     private readonly Counter<long> _callErrors;
+    private readonly Counter<long> _schedulerSetAside;
 
     public KlingMetrics(IMeterFactory meterFactory)
     {
@@ -28,6 +29,7 @@ public sealed class KlingMetrics
         _statusChecks = meter.CreateHistogram<int>(KlingTelemetry.StatusChecksPerJob, description: "Status calls made for one job");
         _callDuration = meter.CreateHistogram<double>(KlingTelemetry.ApiCallDuration, "s", "Kling API call latency");
         _callErrors = meter.CreateCounter<long>(KlingTelemetry.ApiCallErrors, description: "Kling API calls that failed, by status code");
+        _schedulerSetAside = meter.CreateCounter<long>(KlingTelemetry.SchedulerSetAside, description: "Scheduled messages set aside after repeated failures to send them");
     }
 
     public void Submitted(TimeSpan backlogWait)
@@ -68,4 +70,8 @@ public sealed class KlingMetrics
             _callErrors.Add(1, operationTag, statusTag);
         }
     }
+
+    /// <summary>A scheduled message that kept failing was set aside for an operator.</summary>
+    public void ScheduledMessageSetAside(string messageType) =>
+        _schedulerSetAside.Add(1, new KeyValuePair<string, object?>(KlingTelemetry.MessageTypeTag, messageType));
 }
