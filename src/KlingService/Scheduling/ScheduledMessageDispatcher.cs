@@ -107,6 +107,10 @@ public sealed partial class ScheduledMessageDispatcher(
                 context.ConversationId = envelope.ConversationId;
                 context.InitiatorId = envelope.InitiatorId;
                 context.ScheduledMessageId = row.TokenId;
+                // What a saga's Schedule compares with the token it holds, so a superseded message
+                // is ignored: set as MassTransit's own schedulers do (ScheduleSendPipe, Quartz's
+                // JobDataMessageContext), after the copied headers so the row's token wins.
+                context.Headers.Set(MessageHeaders.SchedulingTokenId, row.TokenId.ToString("D"));
             }), timeout.Token);
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)

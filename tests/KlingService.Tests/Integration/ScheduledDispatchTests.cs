@@ -60,6 +60,58 @@ public sealed class ScheduledDispatchTests(InfrastructureFixture infrastructure)
         Assert.Equal((HttpStatusCode.OK, "Degraded"), (status, body));
     }
 
+    [Fact]
+    public async Task A_scheduled_message_carries_its_token_as_MassTransit_schedulers_do()
+    {
+        var environment = await infrastructure.CreateEnvironmentAsync();
+        await using var service = await EmbeddedService.StartAsync(new Dictionary<string, string?> { ["ConnectionStrings:Postgres"] = environment.Postgres });
+        await using var database = NpgsqlDataSource.Create(environment.Postgres);
+        var (queue, received) = await ConnectProbeAsync(service);
+        var token = Guid.NewGuid();
+        var id = Guid.NewGuid();
+
+        await InsertAsync(database, token, TimeSpan.Zero, queue, ProbeType, $$"""{"id":"{{id}}"}""");
+
+        await WaitUntilAsync(() => Task.FromResult(received.ContainsKey(id)), TimeSpan.FromSeconds(10), "The message was not sent.");
+        Assert.Equal(token, received[id]);
+    }
+
+    [Fact]
+    public async Task A_superseded_status_check_does_nothing()
+    {
+        var environment = await infrastructure.CreateEnvironmentAsync();
+        await using var service = await EmbeddedService.StartAsync(new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:Postgres"] = environment.Postgres,
+            // Nothing checks on its own: only the rows this test makes due.
+            ["Generation:FirstCheckAfter"] = "01:00:00",
+        });
+        await using var database = NpgsqlDataSource.Create(environment.Postgres);
+        var outcome = service.RunAsync(new GenerateVideo(Guid.NewGuid(), Images.Base64Png(), "a superseded check"));
+        Guid current = default;
+        await WaitUntilAsync(async () => (current = await CurrentCheckTokenAsync(database)) != Guid.Empty
+                && await CountAsync(database, $"SELECT count(*) FROM {PostgresSchema.ScheduledMessages} WHERE token_id = '{current}'") == 1,
+            TimeSpan.FromSeconds(30), "The job never scheduled its first check.");
+
+        // A check the saga has since replaced (it holds only the newer token), falling due now.
+        var superseded = Guid.NewGuid();
+        await ExecuteAsync(database, $"""
+            INSERT INTO {PostgresSchema.ScheduledMessages} (token_id, due_at, destination, message_type, body, headers)
+            SELECT '{superseded}', now(), destination, message_type, body, headers FROM {PostgresSchema.ScheduledMessages} WHERE token_id = '{current}'
+            """);
+        await WaitUntilAsync(async () => await CountAsync(database, $"SELECT count(*) FROM {PostgresSchema.ScheduledMessages} WHERE token_id = '{superseded}'") == 0,
+            TimeSpan.FromSeconds(10), "The superseded check was never sent.");
+        await Task.Delay(TimeSpan.FromSeconds(2));
+
+        Assert.Equal(0, service.Simulator!.Board.Stats().StatusCalls);
+        Assert.Equal(0, await CountAsync(database, $"SELECT coalesce(sum((data->>'ChecksMade')::int), 0) FROM {PostgresSchema.VideoJobs}"));
+        Assert.Equal(current, await CurrentCheckTokenAsync(database));
+
+        // The current check still works: made due, it runs and the job goes on to its end.
+        await ExecuteAsync(database, $"UPDATE {PostgresSchema.ScheduledMessages} SET due_at = now() WHERE token_id = '{current}'");
+        Assert.IsType<VideoReady>(await outcome);
+    }
+
     private static async Task<(string Queue, ConcurrentDictionary<Guid, Guid?> Received)> ConnectProbeAsync(EmbeddedService service)
     {
         var queue = $"scheduling-probe-{Guid.NewGuid():N}";
