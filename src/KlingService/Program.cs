@@ -2,6 +2,7 @@ using System.CommandLine;
 using KlingService.Contracts;
 using KlingService.Demo;
 using KlingService.Hosting;
+using KlingService.Persistence;
 
 var image = new Option<string?>("--image") { Description = "A PNG/JPEG file or an http(s) URL; a built-in sample when omitted." };
 var prompt = new Option<string>("--prompt") { Description = "What should happen in the video.", DefaultValueFactory = _ => "A slow dolly shot across a colourful abstract landscape" };
@@ -34,7 +35,16 @@ root.SetAction(async (_, cancellationToken) =>
 {
     var (app, simulator) = await KlingHost.BuildAsync(args, cancellationToken: cancellationToken);
     await using var simulatorLifetime = simulator;
-    await app.RunAsync();
+    try
+    {
+        await app.RunAsync();
+    }
+    catch (PostgresUnreachableException)
+    {
+        // Already said in one log line; a stack trace would add nothing.
+        return 1;
+    }
+
     return 0;
 });
 
