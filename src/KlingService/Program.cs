@@ -2,6 +2,7 @@ using System.CommandLine;
 using KlingService.Contracts;
 using KlingService.Demo;
 using KlingService.Hosting;
+using KlingService.Persistence;
 
 var image = new Option<string?>("--image") { Description = "A PNG/JPEG file or an http(s) URL; a built-in sample when omitted." };
 var prompt = new Option<string>("--prompt") { Description = "What should happen in the video.", DefaultValueFactory = _ => "A slow dolly shot across a colourful abstract landscape" };
@@ -37,13 +38,18 @@ root.SetAction(async (_, cancellationToken) =>
         var (app, simulator) = await KlingHost.BuildAsync(args, cancellationToken: cancellationToken);
         await using var simulatorLifetime = simulator;
         await app.RunAsync();
-        return Environment.ExitCode;
+        return 0;
     }
     catch (StartupException e)
     {
         // One line an operator can act on, not a stack trace.
         await Console.Error.WriteLineAsync($"KlingService cannot start: {e.Message}");
         return 2;
+    }
+    catch (PostgresUnreachableException)
+    {
+        // Already said in one log line; a stack trace would add nothing.
+        return 1;
     }
 });
 

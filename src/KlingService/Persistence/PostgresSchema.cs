@@ -12,6 +12,9 @@ public static class PostgresSchema
     public const string RequestLedger = "kling_request_ledger";
     public const string ScheduledMessages = "kling_scheduled_messages";
 
+    /// <summary>Scheduled messages set aside after repeated failures to send them, for an operator to look at.</summary>
+    public const string ScheduledMessagesDead = "kling_scheduled_messages_dead";
+
     // An arbitrary constant: the advisory lock that guards schema changes.
     private const long SchemaLock = 0x4B4C494E47;
 
@@ -58,6 +61,21 @@ public static class PostgresSchema
             headers jsonb NOT NULL,
             created_at timestamptz NOT NULL DEFAULT now());
         CREATE INDEX IF NOT EXISTS {ScheduledMessages}_due_at ON {ScheduledMessages} (due_at);
+        -- Failed sends: a row that cannot be sent waits longer each time and is finally set aside.
+        ALTER TABLE {ScheduledMessages}
+            ADD COLUMN IF NOT EXISTS attempts integer NOT NULL DEFAULT 0,
+            ADD COLUMN IF NOT EXISTS last_error text NULL;
+        CREATE TABLE IF NOT EXISTS {ScheduledMessagesDead} (
+            token_id uuid PRIMARY KEY,
+            due_at timestamptz NOT NULL,
+            destination text NOT NULL,
+            message_type text NOT NULL,
+            body jsonb NOT NULL,
+            headers jsonb NOT NULL,
+            created_at timestamptz NOT NULL,
+            attempts integer NOT NULL,
+            last_error text NULL,
+            set_aside_at timestamptz NOT NULL DEFAULT now());
         """;
 
     public static async Task EnsureCreatedAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)

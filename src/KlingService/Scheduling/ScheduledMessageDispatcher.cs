@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text.Json;
+using KlingService.Persistence;
 using KlingService.Telemetry;
 using MassTransit;
 using MassTransit.Serialization;
@@ -10,11 +11,14 @@ namespace KlingService.Scheduling;
 /// <summary>
 /// Sends scheduled messages when they fall due. Every instance runs one; SKIP LOCKED gives each
 /// due row to exactly one of them, and a row is deleted only in the transaction that sent it.
+/// A row that cannot be sent is retried later and finally set aside (see
+/// <see cref="ScheduledMessageStore.DispatchDueAsync"/>), never blocking the others.
 /// </summary>
 public sealed partial class ScheduledMessageDispatcher(
     ScheduledMessageStore store,
     IBus bus,
     IHostApplicationLifetime lifetime,
+    KlingMetrics metrics,
     ILogger<ScheduledMessageDispatcher> logger) : BackgroundService
 {
     private const int BatchSize = 200;
@@ -32,8 +36,14 @@ public sealed partial class ScheduledMessageDispatcher(
         {
             try
             {
-                var sent = await store.DispatchDueAsync(BatchSize, row => SendAsync(row, stoppingToken), stoppingToken);
-                if (sent < BatchSize)
+                var result = await store.DispatchDueAsync(BatchSize, row => SendAsync(row, stoppingToken), stoppingToken);
+                Report(result);
+                if (result.Interrupted)
+                {
+                    // The broker may be away: give it a moment rather than time out row after row.
+                    await Task.Delay(FailureBackoff, stoppingToken);
+                }
+                else if (result.Handled < BatchSize)
                 {
                     await Task.Delay(PollInterval, stoppingToken);
                 }
@@ -51,12 +61,25 @@ public sealed partial class ScheduledMessageDispatcher(
         }
     }
 
+    private void Report(DispatchResult result)
+    {
+        foreach (var failure in result.Failed)
+        {
+            if (failure.SetAside)
+            {
+                MessageSetAside(logger, failure.TokenId, failure.MessageType, failure.Attempts, failure.Error);
+                metrics.ScheduledMessageSetAside(failure.MessageType);
+            }
+            else
+            {
+                SendFailed(logger, failure.TokenId, failure.MessageType, failure.Attempts, store.Options.MaxAttempts, failure.RetryIn, failure.Error);
+            }
+        }
+    }
+
     private async Task SendAsync(ScheduledMessageRow row, CancellationToken cancellationToken)
     {
-        var messageType = MessageTypes.GetOrAdd(row.MessageType, ResolveMessageType)
-            ?? throw new InvalidOperationException($"No loaded type matches the scheduled message type {row.MessageType}.");
-        var message = JsonSerializer.Deserialize(row.Body, messageType, SystemTextJsonMessageSerializer.Options)!;
-        var envelope = JsonSerializer.Deserialize<ScheduledHeaders>(row.Headers, SystemTextJsonMessageSerializer.Options)!;
+        var (messageType, message, envelope) = Read(row);
 
         // Continue the trace of whoever scheduled the message: the send below becomes its child.
         using var activity = envelope.Headers.TryGetValue(ActivityIdHeader, out var parent) && parent?.ToString() is { Length: > 0 } parentId
@@ -67,22 +90,64 @@ public sealed partial class ScheduledMessageDispatcher(
         // A broker that went away mid-send must not stall every schedule behind this one.
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(SendTimeout);
-        var endpoint = await bus.GetSendEndpoint(row.Destination);
-        await endpoint.Send(message, messageType, Pipe.Execute<SendContext>(context =>
+        try
         {
-            foreach (var (key, value) in envelope.Headers)
+            var endpoint = await bus.GetSendEndpoint(row.Destination);
+            await endpoint.Send(message, messageType, Pipe.Execute<SendContext>(context =>
             {
-                if (key != ActivityIdHeader)
+                foreach (var (key, value) in envelope.Headers)
                 {
-                    context.Headers.Set(key, ToHeaderValue(value));
+                    if (key != ActivityIdHeader)
+                    {
+                        context.Headers.Set(key, ToHeaderValue(value));
+                    }
                 }
-            }
 
-            context.CorrelationId = envelope.CorrelationId;
-            context.ConversationId = envelope.ConversationId;
-            context.InitiatorId = envelope.InitiatorId;
-            context.ScheduledMessageId = row.TokenId;
-        }), timeout.Token);
+                context.CorrelationId = envelope.CorrelationId;
+                context.ConversationId = envelope.ConversationId;
+                context.InitiatorId = envelope.InitiatorId;
+                context.ScheduledMessageId = row.TokenId;
+                // What a saga's Schedule compares with the token it holds, so a superseded message
+                // is ignored: set as MassTransit's own schedulers do (ScheduleSendPipe, Quartz's
+                // JobDataMessageContext), after the copied headers so the row's token wins.
+                context.Headers.Set(MessageHeaders.SchedulingTokenId, row.TokenId.ToString("D"));
+            }), timeout.Token);
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+        {
+            // A bus that says it is healthy makes the failure this row's own; otherwise the broker is away.
+            throw ScheduledDispatchException.SendFailed(e, IsBusHealthy());
+        }
+    }
+
+    private static (Type MessageType, object Message, ScheduledHeaders Envelope) Read(ScheduledMessageRow row)
+    {
+        var messageType = MessageTypes.GetOrAdd(row.MessageType, ResolveMessageType)
+            ?? throw ScheduledDispatchException.Unreadable($"No loaded type matches the scheduled message type {row.MessageType}.");
+        try
+        {
+            var message = JsonSerializer.Deserialize(row.Body, messageType, SystemTextJsonMessageSerializer.Options)
+                ?? throw ScheduledDispatchException.Unreadable($"The body of the scheduled {row.MessageType} is null.");
+            var envelope = JsonSerializer.Deserialize<ScheduledHeaders>(row.Headers, SystemTextJsonMessageSerializer.Options)
+                ?? throw ScheduledDispatchException.Unreadable($"The headers of the scheduled {row.MessageType} are null.");
+            return (messageType, message, envelope with { Headers = envelope.Headers ?? [] });
+        }
+        catch (Exception e) when (e is JsonException or NotSupportedException or ArgumentException or InvalidOperationException)
+        {
+            throw ScheduledDispatchException.Unreadable($"The scheduled {row.MessageType} does not deserialize: {e.Message}", e);
+        }
+    }
+
+    private bool IsBusHealthy()
+    {
+        try
+        {
+            return bus is IBusControl control && control.CheckHealth().Status == BusHealthStatus.Healthy;
+        }
+        catch (Exception e) when (e is InvalidOperationException or MassTransitException)
+        {
+            return false;
+        }
     }
 
     private static object? ToHeaderValue(object? value) => value is JsonElement json
@@ -116,4 +181,10 @@ public sealed partial class ScheduledMessageDispatcher(
 
     [LoggerMessage(1, LogLevel.Warning, "Dispatching scheduled messages failed; retrying: {Message}")]
     private static partial void DispatchFailed(ILogger logger, string message);
+
+    [LoggerMessage(2, LogLevel.Warning, "Scheduled message {TokenId} ({MessageType}) was not sent (attempt {Attempt} of {MaxAttempts}); trying again in {RetryIn}: {Error}")]
+    private static partial void SendFailed(ILogger logger, Guid tokenId, string messageType, int attempt, int maxAttempts, TimeSpan retryIn, string error);
+
+    [LoggerMessage(3, LogLevel.Error, "Scheduled message {TokenId} ({MessageType}) was set aside after {Attempts} failed attempts; it waits in " + PostgresSchema.ScheduledMessagesDead + " for an operator: {Error}")]
+    private static partial void MessageSetAside(ILogger logger, Guid tokenId, string messageType, int attempts, string error);
 }

@@ -4,8 +4,12 @@ using Npgsql;
 namespace KlingService.Scheduling;
 
 /// <summary>The table of messages waiting for their time. Rows are claimed with SKIP LOCKED, so each is sent by one instance.</summary>
-public sealed class ScheduledMessageStore(NpgsqlDataSource dataSource)
+public sealed class ScheduledMessageStore(NpgsqlDataSource dataSource, IConfiguration? configuration = null)
 {
+    private readonly ScheduledDispatchOptions _options = ScheduledDispatchOptions.From(configuration);
+
+    public ScheduledDispatchOptions Options => _options;
+
     public async Task SaveAsync(ScheduledMessageRow row, CancellationToken cancellationToken)
     {
         // A redelivered ScheduleMessage carries the same token: the upsert keeps one row for it.
@@ -13,7 +17,8 @@ public sealed class ScheduledMessageStore(NpgsqlDataSource dataSource)
             INSERT INTO {PostgresSchema.ScheduledMessages} (token_id, due_at, destination, message_type, body, headers)
             VALUES (@token_id, @due_at, @destination, @message_type, @body::jsonb, @headers::jsonb)
             ON CONFLICT (token_id) DO UPDATE SET due_at = EXCLUDED.due_at, destination = EXCLUDED.destination,
-                message_type = EXCLUDED.message_type, body = EXCLUDED.body, headers = EXCLUDED.headers
+                message_type = EXCLUDED.message_type, body = EXCLUDED.body, headers = EXCLUDED.headers,
+                attempts = 0, last_error = NULL
             """);
         command.Parameters.AddWithValue("token_id", row.TokenId);
         command.Parameters.AddWithValue("due_at", row.DueAt);
@@ -24,25 +29,42 @@ public sealed class ScheduledMessageStore(NpgsqlDataSource dataSource)
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
+    /// <summary>Forgets a message, also one set aside: whoever scheduled it no longer wants it.</summary>
     public async Task CancelAsync(Guid tokenId, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand($"DELETE FROM {PostgresSchema.ScheduledMessages} WHERE token_id = @token_id");
+        await using var command = dataSource.CreateCommand($"""
+            DELETE FROM {PostgresSchema.ScheduledMessages} WHERE token_id = @token_id;
+            DELETE FROM {PostgresSchema.ScheduledMessagesDead} WHERE token_id = @token_id;
+            """);
         command.Parameters.AddWithValue("token_id", tokenId);
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
+    /// <summary>How many messages are set aside, waiting for an operator.</summary>
+    public async Task<long> CountSetAsideAsync(CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand($"SELECT count(*) FROM {PostgresSchema.ScheduledMessagesDead}");
+        return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
     /// <summary>
-    /// Claims up to <paramref name="batchSize"/> due messages, hands them to <paramref name="send"/>,
-    /// and deletes them in the same transaction: a crash before the commit leaves them to be sent
-    /// again (at least once), never lost.
+    /// Claims up to <paramref name="batchSize"/> due messages, oldest first, hands each to
+    /// <paramref name="send"/>, and in the same transaction deletes those sent: a crash before the
+    /// commit leaves them to be sent again (at least once), never lost. Each row stands alone: one
+    /// that fails is only delayed (1 s, 2 s, 4 s … up to the cap) and, after
+    /// <see cref="ScheduledDispatchOptions.MaxAttempts"/> failures of its own, set aside, while the
+    /// rows sent with it are committed. A failure that may be the broker's
+    /// (<see cref="ScheduledDispatchException.AffectsOthers"/>, or any exception not a
+    /// <see cref="ScheduledDispatchException"/>) ends the batch; the rest wait for the next round.
     /// </summary>
-    public async Task<int> DispatchDueAsync(int batchSize, Func<ScheduledMessageRow, Task> send, CancellationToken cancellationToken)
+    public async Task<DispatchResult> DispatchDueAsync(int batchSize, Func<ScheduledMessageRow, Task> send, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var due = new List<ScheduledMessageRow>();
+        var failed = new List<FailedDispatch>();
         await using (var select = new NpgsqlCommand($"""
-            SELECT token_id, due_at, destination, message_type, body::text, headers::text
+            SELECT token_id, due_at, destination, message_type, body::text, headers::text, attempts
             FROM {PostgresSchema.ScheduledMessages}
             WHERE due_at <= now()
             ORDER BY due_at
@@ -54,28 +76,111 @@ public sealed class ScheduledMessageStore(NpgsqlDataSource dataSource)
             await using var reader = await select.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
+                var tokenId = reader.GetGuid(0);
+                var destination = reader.GetString(2);
+                var attempts = reader.GetInt32(6);
+                if (!Uri.TryCreate(destination, UriKind.Absolute, out var destinationUri))
+                {
+                    failed.Add(Failure(tokenId, reader.GetString(3), attempts,
+                        ScheduledDispatchException.Unreadable($"The destination '{destination}' is not an absolute URI.")));
+                    continue;
+                }
+
                 due.Add(new ScheduledMessageRow(
-                    reader.GetGuid(0), reader.GetFieldValue<DateTimeOffset>(1), new Uri(reader.GetString(2)), reader.GetString(3), reader.GetString(4), reader.GetString(5)));
+                    tokenId, reader.GetFieldValue<DateTimeOffset>(1), destinationUri, reader.GetString(3), reader.GetString(4), reader.GetString(5), attempts));
             }
         }
 
-        if (due.Count == 0)
+        if (due.Count == 0 && failed.Count == 0)
         {
-            return 0;
+            return DispatchResult.Nothing;
         }
 
+        var sent = new List<Guid>();
+        var interrupted = false;
         foreach (var row in due)
         {
-            await send(row);
+            if (cancellationToken.IsCancellationRequested)
+            {
+                // Shutting down: keep what was sent, the rest stays due.
+                break;
+            }
+
+            try
+            {
+                await send(row);
+                sent.Add(row.TokenId);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception e)
+            {
+                failed.Add(Failure(row.TokenId, row.MessageType, row.Attempts, e));
+                if (e is not ScheduledDispatchException { AffectsOthers: false })
+                {
+                    interrupted = true;
+                    break;
+                }
+            }
         }
 
-        await using (var delete = new NpgsqlCommand($"DELETE FROM {PostgresSchema.ScheduledMessages} WHERE token_id = ANY(@tokens)", connection, transaction))
+        // From here on the work is bookkeeping for rows already sent: finish it even when stopping.
+        var settle = CancellationToken.None;
+        if (sent.Count > 0)
         {
-            delete.Parameters.AddWithValue("tokens", due.Select(r => r.TokenId).ToArray());
-            await delete.ExecuteNonQueryAsync(cancellationToken);
+            await using var delete = new NpgsqlCommand($"DELETE FROM {PostgresSchema.ScheduledMessages} WHERE token_id = ANY(@tokens)", connection, transaction);
+            delete.Parameters.AddWithValue("tokens", sent.ToArray());
+            await delete.ExecuteNonQueryAsync(settle);
         }
 
-        await transaction.CommitAsync(cancellationToken);
-        return due.Count;
+        foreach (var failure in failed)
+        {
+            await using var command = new NpgsqlCommand(failure.SetAside
+                ? $"""
+                    INSERT INTO {PostgresSchema.ScheduledMessagesDead}
+                        (token_id, due_at, destination, message_type, body, headers, created_at, attempts, last_error)
+                    SELECT token_id, due_at, destination, message_type, body, headers, created_at, @attempts, @error
+                    FROM {PostgresSchema.ScheduledMessages} WHERE token_id = @token_id
+                    ON CONFLICT (token_id) DO UPDATE SET due_at = EXCLUDED.due_at, destination = EXCLUDED.destination,
+                        message_type = EXCLUDED.message_type, body = EXCLUDED.body, headers = EXCLUDED.headers,
+                        attempts = EXCLUDED.attempts, last_error = EXCLUDED.last_error, set_aside_at = now();
+                    DELETE FROM {PostgresSchema.ScheduledMessages} WHERE token_id = @token_id;
+                    """
+                : $"""
+                    UPDATE {PostgresSchema.ScheduledMessages}
+                    SET attempts = @attempts, last_error = @error, due_at = now() + @delay
+                    WHERE token_id = @token_id
+                    """, connection, transaction);
+            command.Parameters.AddWithValue("token_id", failure.TokenId);
+            command.Parameters.AddWithValue("attempts", failure.Attempts);
+            command.Parameters.AddWithValue("error", failure.Error);
+            command.Parameters.AddWithValue("delay", failure.RetryIn);
+            await command.ExecuteNonQueryAsync(settle);
+        }
+
+        await transaction.CommitAsync(settle);
+        return new DispatchResult(sent.Count, failed, interrupted);
+    }
+
+    private FailedDispatch Failure(Guid tokenId, string messageType, int previousAttempts, Exception error)
+    {
+        var attempts = previousAttempts + 1;
+        // Only failures that are the row's own fault set it aside: a broker outage fails every row alike.
+        var setAside = attempts >= _options.MaxAttempts && error is ScheduledDispatchException { RowAtFault: true };
+        return new FailedDispatch(tokenId, messageType, attempts, error.Message, _options.RetryDelay(attempts), setAside);
     }
 }
+
+/// <summary>What one round of dispatching did: rows sent, rows that failed (some set aside), and whether it stopped early.</summary>
+public sealed record DispatchResult(int Sent, IReadOnlyList<FailedDispatch> Failed, bool Interrupted)
+{
+    public static readonly DispatchResult Nothing = new(0, [], false);
+
+    /// <summary>Rows taken this round, sent or not.</summary>
+    public int Handled => Sent + Failed.Count;
+}
+
+/// <summary>A row that was not sent: its attempts so far, the error, when it is tried again, or that it was set aside.</summary>
+public sealed record FailedDispatch(Guid TokenId, string MessageType, int Attempts, string Error, TimeSpan RetryIn, bool SetAside);

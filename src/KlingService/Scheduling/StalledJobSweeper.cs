@@ -12,8 +12,9 @@ namespace KlingService.Scheduling;
 /// The safety net for the one gap the in-memory outbox leaves: a saga's new state committed but the
 /// schedule it made never reached the broker (a crash or a broker outage in between). Such a job
 /// has no pending status check; its redelivered message carries a token the saga has moved past and
-/// is ignored. This finds tracked jobs with no scheduled check and no change for well over a check
-/// interval, and re-announces their submission, which makes the saga arm its check and deadline again.
+/// is ignored. This finds tracked jobs with no scheduled check, or no scheduled deadline, and no
+/// change for well over a check interval, and re-announces their submission, which makes the saga
+/// arm its check and deadline again (the deadline at the same absolute time).
 /// It also re-announces tasks that were created and recorded but whose announcement never reached
 /// the saga (the instance died in between), so no paid task goes untracked.
 /// </summary>
@@ -33,9 +34,12 @@ public sealed partial class StalledJobSweeper(
     private const string FindStalled = $"""
         SELECT j.data::text FROM {PostgresSchema.VideoJobs} j
         WHERE j.updated_at < now() - @stale_after
-          AND NOT EXISTS (
-              SELECT 1 FROM {PostgresSchema.ScheduledMessages} m
-              WHERE m.token_id = (j.data->>'StatusCheckTokenId')::uuid)
+          AND (NOT EXISTS (
+                  SELECT 1 FROM {PostgresSchema.ScheduledMessages} m
+                  WHERE m.token_id = (j.data->>'StatusCheckTokenId')::uuid)
+               OR NOT EXISTS (
+                  SELECT 1 FROM {PostgresSchema.ScheduledMessages} m
+                  WHERE m.token_id = (j.data->>'DeadlineTokenId')::uuid))
         ORDER BY j.updated_at
         LIMIT 500
         """;
@@ -115,7 +119,7 @@ public sealed partial class StalledJobSweeper(
 
     private static TimeSpan Max(params TimeSpan[] values) => values.Max();
 
-    [LoggerMessage(1, LogLevel.Warning, "Task {TaskId} of request {RequestId} had no scheduled status check; re-arming it")]
+    [LoggerMessage(1, LogLevel.Warning, "Task {TaskId} of request {RequestId} had no scheduled status check or deadline; re-arming them")]
     private static partial void JobRearmed(ILogger logger, string taskId, Guid requestId);
 
     [LoggerMessage(3, LogLevel.Warning, "Task {TaskId} of request {RequestId} was created but never tracked; announcing it again")]

@@ -18,6 +18,7 @@ public sealed class KlingMetrics
     private readonly Counter<long> _outcomeUnknown;
     private readonly Counter<long> _duplicateCharges;
     private readonly Counter<long> _keyRefused;
+    private readonly Counter<long> _schedulerSetAside;
 
     public KlingMetrics(IMeterFactory meterFactory)
     {
@@ -34,6 +35,7 @@ public sealed class KlingMetrics
         _outcomeUnknown = meter.CreateCounter<long>(KlingTelemetry.CreateOutcomeUnknown, description: "Create calls sent whose outcome is unknown: a task may have been charged");
         _duplicateCharges = meter.CreateCounter<long>(KlingTelemetry.DuplicateCharges, description: "Tasks created for a request that already had one, or had ended");
         _keyRefused = meter.CreateCounter<long>(KlingTelemetry.KeyRefused, description: "Create calls refused with 401/403; launching pauses");
+        _schedulerSetAside = meter.CreateCounter<long>(KlingTelemetry.SchedulerSetAside, description: "Scheduled messages set aside after repeated failures to send them");
     }
 
     public void Submitted(TimeSpan backlogWait)
@@ -84,4 +86,8 @@ public sealed class KlingMetrics
             _callErrors.Add(1, operationTag, statusTag);
         }
     }
+
+    /// <summary>A scheduled message that kept failing was set aside for an operator.</summary>
+    public void ScheduledMessageSetAside(string messageType) =>
+        _schedulerSetAside.Add(1, new KeyValuePair<string, object?>(KlingTelemetry.MessageTypeTag, messageType));
 }

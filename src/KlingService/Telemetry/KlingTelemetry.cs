@@ -44,4 +44,8 @@ public static class KlingTelemetry
     public const string MassTransitSource = "MassTransit";
 
     public static readonly ActivitySource Source = new(SourceName);
+
+    /// <summary>Scheduled messages set aside after repeated failures to send them, by message type.</summary>
+    public const string SchedulerSetAside = "kling.scheduler.set_aside";
+    public const string MessageTypeTag = "kling.message_type";
 }

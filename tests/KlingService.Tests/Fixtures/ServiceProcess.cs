@@ -62,6 +62,47 @@ public sealed class ServiceProcess : IAsyncDisposable
         return service;
     }
 
+    /// <summary>
+    /// The service with only the given settings (besides quiet console output) and without waiting
+    /// for it to start: for tests of how it starts, or fails to.
+    /// </summary>
+    public static ServiceProcess Launch(IDictionary<string, string> settings)
+    {
+        var variables = new Dictionary<string, string>
+        {
+            ["Health__Urls"] = "http://127.0.0.1:0",
+            ["Logging__LogLevel__Default"] = "Warning",
+            ["Logging__Console__FormatterName"] = "simple",
+            ["DOTNET_NOLOGO"] = "1",
+        };
+        foreach (var (key, value) in settings)
+        {
+            variables[key] = value;
+        }
+
+        var output = new StringBuilder();
+        var process = ExternalProcess.Start("dotnet", [Path.Combine(AppContext.BaseDirectory, "KlingService.dll")], variables, output: output);
+        return new ServiceProcess(process, output);
+    }
+
+    /// <summary>Waits for the process to end; its exit code, or null when it still runs after the timeout.</summary>
+    public async Task<int?> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cancellation = new CancellationTokenSource(timeout);
+        try
+        {
+            await _process.WaitForExitAsync(cancellation.Token);
+            return _process.ExitCode;
+        }
+        catch (OperationCanceledException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Waits until the output contains the text; throws when the process ends first or the time runs out.</summary>
+    public Task WaitForTextAsync(string text, TimeSpan timeout) => WaitForOutputAsync(text, timeout);
+
     /// <summary>Lines of output matching a pattern, e.g. one per created task.</summary>
     public int Count(string pattern) => Regex.Matches(Output, pattern).Count;
 

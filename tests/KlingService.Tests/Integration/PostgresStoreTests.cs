@@ -276,7 +276,7 @@ public sealed class PostgresStoreTests(InfrastructureFixture infrastructure) : I
         var sent = new ConcurrentQueue<Guid>();
         async Task Dispatcher()
         {
-            while (await store.DispatchDueAsync(25, async row => { sent.Enqueue(row.TokenId); await Task.Yield(); }, CancellationToken.None) > 0)
+            while ((await store.DispatchDueAsync(25, async row => { sent.Enqueue(row.TokenId); await Task.Yield(); }, CancellationToken.None)).Sent > 0)
             {
             }
         }
@@ -297,7 +297,7 @@ public sealed class PostgresStoreTests(InfrastructureFixture infrastructure) : I
         await store.CancelAsync(token, CancellationToken.None);
         var sent = await store.DispatchDueAsync(10, _ => Task.CompletedTask, CancellationToken.None);
 
-        Assert.Equal(0, sent);
+        Assert.Equal(0, sent.Sent);
     }
 
     private static ScheduledMessageRow Row(Guid token, DateTimeOffset dueAt) =>
