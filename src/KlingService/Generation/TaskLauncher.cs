@@ -41,6 +41,10 @@ public sealed class TaskLauncher(
     // handed to the attempt still running here, never treated as someone else's lost call.
     private readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, Guid> _inFlight = new();
 
+    // While the key is refused, one call at a time probes it: the backlog waits behind the probe
+    // instead of each waiting job spending a refused call.
+    private int _probing;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var calls = new SemaphoreSlim(_options.CreateConcurrency);
@@ -82,32 +86,40 @@ public sealed class TaskLauncher(
     {
         while (time.GetUtcNow() >= access.OpenAt && calls.Wait(TimeSpan.Zero, CancellationToken.None))
         {
-            PendingCreate? next;
+            var probe = access.RefusedSince is not null;
+            if (probe && Interlocked.CompareExchange(ref _probing, 1, 0) != 0)
+            {
+                calls.Release();
+                return;
+            }
+
+            PendingCreate? next = null;
             try
             {
                 next = await ledger.TakeNextAsync(_kling.MaxConcurrentTasks, ClaimLease, AbandonedAfter, stoppingToken);
             }
-            catch
+            finally
             {
-                calls.Release();
-                throw;
+                if (next is null)
+                {
+                    EndTurn(calls, probe);
+                }
             }
 
             if (next is null)
             {
-                calls.Release();
                 return;
             }
 
             if (next.Abandoned && _inFlight.ContainsKey(next.Command.RequestId))
             {
                 _inFlight[next.Command.RequestId] = next.Claim;
-                calls.Release();
+                EndTurn(calls, probe);
                 continue;
             }
 
             _inFlight[next.Command.RequestId] = next.Claim;
-            _ = Task.Run(() => RunAsync(next, calls, stoppingToken), CancellationToken.None);
+            _ = Task.Run(() => RunAsync(next, calls, probe, stoppingToken), CancellationToken.None);
         }
     }
 
@@ -121,7 +133,17 @@ public sealed class TaskLauncher(
         await cancel.CancelAsync();
     }
 
-    private async Task RunAsync(PendingCreate job, SemaphoreSlim calls, CancellationToken stoppingToken)
+    private void EndTurn(SemaphoreSlim calls, bool probe)
+    {
+        if (probe)
+        {
+            Volatile.Write(ref _probing, 0);
+        }
+
+        calls.Release();
+    }
+
+    private async Task RunAsync(PendingCreate job, SemaphoreSlim calls, bool probe, CancellationToken stoppingToken)
     {
         using var renewal = new CancellationTokenSource();
         var renewing = RenewWhileRunningAsync(job, renewal.Token);
@@ -140,7 +162,7 @@ public sealed class TaskLauncher(
             await renewal.CancelAsync();
             await renewing;
             _inFlight.TryRemove(job.Command.RequestId, out _);
-            calls.Release();
+            EndTurn(calls, probe);
             signal.Pulse();
         }
     }

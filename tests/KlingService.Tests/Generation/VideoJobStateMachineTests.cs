@@ -178,4 +178,97 @@ public sealed class VideoJobStateMachineTests
         await service.AdvanceUntilPublishedAsync<VideoReady>(Step);
         Assert.Null(await service.Saga.NotExists(correlationId));
     }
+
+    [Fact]
+    public async Task A_client_resending_its_command_every_few_seconds_never_postpones_the_status_check()
+    {
+        await using var service = await GenerationHarness.StartAsync();
+        service.Kling.ScriptStatuses(id => FakeKlingApi.Processing(id, 50, eta: 20), id => FakeKlingApi.Succeeded(id));
+        var command = GenerationHarness.ValidCommand();
+
+        await service.SendAsync(command);
+        var submitted = await service.PublishedAsync<VideoGenerationSubmitted>();
+        for (var elapsed = TimeSpan.Zero; elapsed < TimeSpan.FromMinutes(1) && service.Published<VideoReady>().Count == 0; elapsed += Step)
+        {
+            // Each repeat re-announces the submission, as a repeated GenerateVideo does.
+            await service.Harness.Bus.Publish(submitted with { SubmittedAt = service.Time.GetUtcNow() });
+            await service.AdvanceAndSettleAsync(Step);
+        }
+
+        Assert.True(service.Kling.StatusCalls >= 1, "The first check never ran: every repeat pushed it back.");
+        Assert.Single(service.Published<VideoReady>());
+    }
+
+    [Fact]
+    public async Task A_late_Submitted_after_the_job_ended_starts_no_second_life()
+    {
+        await using var service = await GenerationHarness.StartAsync();
+        service.Kling.ScriptStatuses(id => FakeKlingApi.Succeeded(id));
+        await service.SendAsync(GenerationHarness.ValidCommand());
+        var submitted = await service.PublishedAsync<VideoGenerationSubmitted>();
+        await service.AdvanceUntilPublishedAsync<VideoReady>(Step);
+        var callsAtEnd = service.Kling.StatusCalls;
+
+        await service.Harness.Bus.Publish(submitted);
+        await service.AdvanceAndSettleAsync(TimeSpan.FromSeconds(1));
+        for (var i = 0; i < 12; i++)
+        {
+            await service.AdvanceAndSettleAsync(Step);
+        }
+
+        Assert.Single(service.Published<VideoReady>());
+        Assert.Empty(service.Published<VideoFailed>());
+        Assert.Equal(callsAtEnd, service.Kling.StatusCalls);
+        Assert.Null(await service.Saga.NotExists(TaskCorrelation.FromTaskId(submitted.TaskId)));
+    }
+
+    [Fact]
+    public async Task A_task_the_provider_cancelled_fails_the_job_with_the_providers_words()
+    {
+        await using var service = await GenerationHarness.StartAsync();
+        service.Kling.ScriptStatuses(
+            id => FakeKlingApi.Processing(id, 20, eta: 30),
+            id => new TaskResultResponse(new KlingTask(id, KlingTaskStatus.Canceled, Reason: "cancelled by moderation"), []));
+
+        await service.SendAsync(GenerationHarness.ValidCommand());
+        var submitted = await service.PublishedAsync<VideoGenerationSubmitted>();
+        var failed = await service.AdvanceUntilPublishedAsync<VideoFailed>(Step, TimeSpan.FromMinutes(3));
+
+        Assert.Equal(VideoFailureReason.GenerationFailed, failed.Reason);
+        Assert.Equal(submitted.TaskId, failed.TaskId);
+        Assert.Contains("TASK_STATUS_CANCELED", failed.Message, StringComparison.Ordinal);
+        Assert.Contains("cancelled by moderation", failed.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_task_the_provider_stops_knowing_fails_the_job_instead_of_waiting_for_the_deadline()
+    {
+        await using var service = await GenerationHarness.StartAsync();
+        service.Kling.OnStatus = (_, _) => throw new KlingApiException(KlingErrorKind.NotFound, System.Net.HttpStatusCode.NotFound, "Kling answered 404: task not found");
+
+        await service.SendAsync(GenerationHarness.ValidCommand());
+        await service.PublishedAsync<VideoGenerationSubmitted>();
+        var failed = await service.AdvanceUntilPublishedAsync<VideoFailed>(Step, TimeSpan.FromMinutes(5));
+
+        Assert.Equal(VideoFailureReason.GenerationFailed, failed.Reason);
+        Assert.Contains("task not found", failed.Message, StringComparison.Ordinal);
+        Assert.Equal(CheckTaskStatusActivity.NotFoundLimit, service.Kling.StatusCalls);
+    }
+
+    [Fact]
+    public async Task A_status_check_after_the_deadline_ends_the_job_even_when_the_deadline_message_was_lost()
+    {
+        await using var service = await GenerationHarness.StartAsync(new Dictionary<string, string?> { ["Generation:JobDeadline"] = "00:10:00" });
+        service.Kling.OnStatus = (id, _) => FakeKlingApi.Processing(id, 50, eta: 30);
+        await service.SendAsync(GenerationHarness.ValidCommand());
+        var submitted = await service.PublishedAsync<VideoGenerationSubmitted>();
+
+        // Only the service's clock moves: the scheduled deadline never fires, as when its message is lost.
+        service.Time.Advance(TimeSpan.FromMinutes(11));
+        await service.Harness.Bus.Publish(new CheckVideoStatus(TaskCorrelation.FromTaskId(submitted.TaskId), submitted.TaskId));
+        var failed = await service.PublishedAsync<VideoFailed>();
+
+        Assert.Equal(VideoFailureReason.TimedOut, failed.Reason);
+        Assert.Equal(submitted.TaskId, failed.TaskId);
+    }
 }

@@ -1,0 +1,291 @@
+using System.Net;
+using KlingService.Contracts;
+using KlingService.Generation;
+using KlingService.Kling;
+using KlingService.Persistence;
+using KlingService.Tests.Fixtures;
+using MassTransit;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Logging;
+
+namespace KlingService.Tests.Generation;
+
+/// <summary>
+/// The launcher under the provider's and the database's bad days: a call that may have charged is
+/// never repeated by default, a paid task id is never dropped, a refused key pauses instead of
+/// failing everyone, and a failed repeat never answers for a running job.
+/// </summary>
+public sealed class CreateLifecycleTests
+{
+    public static TheoryData<string, Exception> AmbiguousFailures() => new()
+    {
+        { "a timeout after sending", new KlingApiException(KlingErrorKind.Transient, null, "The Kling API did not answer within 00:02:00.", delivery: CallDelivery.Unknown) },
+        { "a gateway's 504", new KlingApiException(KlingErrorKind.Transient, HttpStatusCode.GatewayTimeout, "Kling answered 504: <html>") },
+        { "a 502", new KlingApiException(KlingErrorKind.Transient, HttpStatusCode.BadGateway, "Kling answered 502: <html>") },
+        { "a reset while reading", new KlingApiException(KlingErrorKind.Transient, null, "The Kling API could not be reached (ResponseEnded).", delivery: CallDelivery.Unknown) },
+        { "an unreadable 200", new KlingApiException(KlingErrorKind.Transient, HttpStatusCode.OK, "Kling answered with a body that could not be read.", delivery: CallDelivery.Unknown) },
+    };
+
+    [Theory]
+    [MemberData(nameof(AmbiguousFailures))]
+    public async Task A_create_whose_outcome_is_unknown_ends_the_job_as_CreateOutcomeUnknown_and_is_never_repeated(string fault, Exception failure)
+    {
+        await using var service = await GenerationHarness.StartAsync();
+        service.Kling.OnCreate = (_, _) => throw failure;
+        var command = GenerationHarness.ValidCommand();
+
+        await service.SendAsync(command);
+        var failed = await service.PublishedAsync<VideoFailed>();
+        await service.AdvanceAndSettleAsync(TimeSpan.FromMinutes(10));
+        await service.AdvanceAndSettleAsync(TimeSpan.FromMinutes(10));
+
+        Assert.True(failed.Reason == VideoFailureReason.CreateOutcomeUnknown, $"{fault}: {failed.Reason}");
+        Assert.Equal(command.RequestId, failed.RequestId);
+        Assert.Contains("may have been created and charged", failed.Message, StringComparison.Ordinal);
+        Assert.Equal(1, service.Kling.CreateAttempts);
+        Assert.Single(service.Published<VideoFailed>());
+    }
+
+    [Fact]
+    public async Task A_200_without_a_task_id_is_an_unknown_outcome_too()
+    {
+        await using var service = await GenerationHarness.StartAsync();
+        service.Kling.OnCreate = (_, _) => Task.FromResult(new CreateTaskResponse(""));
+
+        await service.SendAsync(GenerationHarness.ValidCommand());
+        var failed = await service.PublishedAsync<VideoFailed>();
+
+        Assert.Equal(VideoFailureReason.CreateOutcomeUnknown, failed.Reason);
+        Assert.Empty(service.Published<VideoGenerationSubmitted>());
+    }
+
+    [Fact]
+    public async Task With_RetryAmbiguousCreates_an_unknown_outcome_is_repeated_and_counted()
+    {
+        await using var service = await GenerationHarness.StartAsync(new Dictionary<string, string?>
+        {
+            ["Generation:RetryAmbiguousCreates"] = "true",
+            ["Generation:CreateRetryMinInterval"] = "00:00:02",
+        });
+        service.Kling.OnCreate = (_, attempt) => attempt == 1
+            ? throw new KlingApiException(KlingErrorKind.Transient, HttpStatusCode.GatewayTimeout, "Kling answered 504")
+            : Task.FromResult(new CreateTaskResponse("task-second"));
+
+        await service.SendAsync(GenerationHarness.ValidCommand());
+        var submitted = await service.AdvanceUntilPublishedAsync<VideoGenerationSubmitted>(TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(1));
+
+        Assert.Equal("task-second", submitted.TaskId);
+        Assert.Equal(2, service.Kling.CreateAttempts);
+        Assert.Empty(service.Published<VideoFailed>());
+    }
+
+    [Fact]
+    public async Task A_refused_key_pauses_launching_probes_with_growing_pauses_and_resumes_without_failing_anyone()
+    {
+        await using var service = await GenerationHarness.StartAsync(new Dictionary<string, string?>
+        {
+            ["Generation:CreateRetryMinInterval"] = "00:00:10",
+            ["Generation:CreateRetryMaxInterval"] = "00:05:00",
+        });
+        var attemptsAt = new List<DateTimeOffset>();
+        var health = new List<HealthStatus>();
+        var access = service.Services.GetRequiredService<ProviderAccess>();
+        service.Kling.OnCreate = async (_, attempt) =>
+        {
+            var status = (await access.CheckHealthAsync(new HealthCheckContext())).Status;
+            lock (attemptsAt)
+            {
+                attemptsAt.Add(service.Time.GetUtcNow());
+                health.Add(status);
+            }
+
+            return attempt <= 4
+                ? throw new KlingApiException(KlingErrorKind.Unauthorized, HttpStatusCode.Unauthorized, "Kling answered 401: invalid API key")
+                : new CreateTaskResponse($"task-{attempt}");
+        };
+        var commands = Enumerable.Range(0, 3).Select(i => GenerationHarness.ValidCommand() with { Prompt = $"job {i}" }).ToList();
+
+        // The first job meets the refusal alone; the others arrive while launching is paused.
+        await service.SendAsync(commands[0]);
+        while (service.Kling.CreateAttempts == 0)
+        {
+            await Task.Delay(10);
+        }
+
+        await service.SendAsync(commands[1]);
+        await service.SendAsync(commands[2]);
+        for (var i = 0; i < 60 && service.Published<VideoGenerationSubmitted>().Count < 3; i++)
+        {
+            await service.AdvanceAndSettleAsync(TimeSpan.FromSeconds(5));
+        }
+
+        Assert.Equal(commands.Select(c => c.RequestId).Order(), service.Published<VideoGenerationSubmitted>().Select(s => s.RequestId).Order());
+        Assert.Empty(service.Published<VideoFailed>());
+        // One probe per pause, not one refused call per waiting job; the pauses grow.
+        var pauses = attemptsAt.Take(5).Zip(attemptsAt.Skip(1), (a, b) => b - a).ToList();
+        Assert.True(pauses[0] >= TimeSpan.FromSeconds(10) && pauses[1] >= TimeSpan.FromSeconds(20) && pauses[2] >= TimeSpan.FromSeconds(40),
+            string.Join(", ", pauses));
+        Assert.Equal([HealthStatus.Healthy, HealthStatus.Degraded, HealthStatus.Degraded, HealthStatus.Degraded, HealthStatus.Degraded], health.Take(5));
+        Assert.Equal(HealthStatus.Healthy, (await access.CheckHealthAsync(new HealthCheckContext())).Status);
+    }
+
+    [Fact]
+    public async Task After_the_unauthorized_grace_the_waiting_jobs_fail_as_Unauthorized()
+    {
+        await using var service = await GenerationHarness.StartAsync(new Dictionary<string, string?>
+        {
+            ["Generation:UnauthorizedGrace"] = "00:02:00",
+            ["Generation:CreateRetryMinInterval"] = "00:00:10",
+            ["Generation:CreateRetryMaxInterval"] = "00:00:30",
+        });
+        service.Kling.OnCreate = (_, _) => throw new KlingApiException(KlingErrorKind.Unauthorized, HttpStatusCode.Forbidden, "Kling answered 403");
+        var commands = Enumerable.Range(0, 4).Select(i => GenerationHarness.ValidCommand() with { Prompt = $"job {i}" }).ToList();
+
+        foreach (var command in commands)
+        {
+            await service.SendAsync(command);
+        }
+
+        await service.AdvanceAndSettleAsync(TimeSpan.FromSeconds(1));
+        var failedEarly = service.Published<VideoFailed>().Count;
+        for (var i = 0; i < 40 && service.Published<VideoFailed>().Count < commands.Count; i++)
+        {
+            await service.AdvanceAndSettleAsync(TimeSpan.FromSeconds(10));
+        }
+
+        Assert.Equal(0, failedEarly);
+        var failed = service.Published<VideoFailed>();
+        Assert.Equal(commands.Select(c => c.RequestId).Order(), failed.Select(f => f.RequestId).Order());
+        Assert.All(failed, f => Assert.Equal(VideoFailureReason.Unauthorized, f.Reason));
+        Assert.True(service.Kling.CreateAttempts < 15, $"{service.Kling.CreateAttempts} refused calls: the pause should hold the backlog back.");
+        Assert.Empty(service.Kling.CreatedTasks);
+    }
+
+    [Fact]
+    public async Task A_Retry_After_of_a_day_pauses_launching_only_for_MaxRetryAfter()
+    {
+        await using var service = await GenerationHarness.StartAsync(new Dictionary<string, string?> { ["Generation:MaxRetryAfter"] = "00:02:00" });
+        var attemptsAt = new List<DateTimeOffset>();
+        service.Kling.OnCreate = (_, attempt) =>
+        {
+            attemptsAt.Add(service.Time.GetUtcNow());
+            return attempt == 1
+                ? throw new KlingApiException(KlingErrorKind.Transient, HttpStatusCode.TooManyRequests, "busy", TimeSpan.FromDays(1))
+                : Task.FromResult(new CreateTaskResponse("task-after-pause"));
+        };
+
+        await service.SendAsync(GenerationHarness.ValidCommand());
+        var submitted = await service.AdvanceUntilPublishedAsync<VideoGenerationSubmitted>(TimeSpan.FromSeconds(10), TimeSpan.FromMinutes(10));
+
+        Assert.Equal("task-after-pause", submitted.TaskId);
+        Assert.InRange(attemptsAt[1] - attemptsAt[0], TimeSpan.FromMinutes(2), TimeSpan.FromMinutes(2) + TimeSpan.FromSeconds(11));
+    }
+
+    [Fact]
+    public async Task A_paid_task_id_is_logged_at_once_and_recorded_through_a_long_database_outage_without_a_second_create()
+    {
+        var logs = new CapturedLogs();
+        await using var service = await GenerationHarness.StartAsync(configure: services =>
+        {
+            services.AddLogging(builder => builder.AddProvider(logs));
+            services.AddSingleton<InMemoryRequestLedger>();
+            services.AddSingleton<FlakyLedger>(provider => new FlakyLedger(provider.GetRequiredService<InMemoryRequestLedger>()));
+            services.AddSingleton<IRequestLedger>(provider => provider.GetRequiredService<FlakyLedger>());
+        });
+        var ledger = service.Services.GetRequiredService<FlakyLedger>();
+        ledger.Outage = true;
+
+        await service.SendAsync(GenerationHarness.ValidCommand());
+        while (service.Kling.CreatedTasks.Count == 0)
+        {
+            await Task.Delay(10);
+        }
+
+        // Ten minutes without the database for the task's id, well past the claim's lease and the abandoned-claim grace.
+        for (var i = 0; i < 60; i++)
+        {
+            await service.AdvanceAndSettleAsync(TimeSpan.FromSeconds(10));
+        }
+
+        var loggedBeforeRecorded = logs.Lines.Any(l => l.Contains("task-1", StringComparison.Ordinal));
+        ledger.Outage = false;
+        var submitted = await service.AdvanceUntilPublishedAsync<VideoGenerationSubmitted>(TimeSpan.FromSeconds(5), TimeSpan.FromMinutes(1));
+
+        Assert.True(loggedBeforeRecorded, "The task id should be in the log as soon as the call returned.");
+        Assert.Equal("task-1", submitted.TaskId);
+        Assert.Equal(1, service.Kling.CreateAttempts);
+        Assert.Empty(service.Published<VideoFailed>());
+    }
+
+    [Fact]
+    public async Task A_failed_repeat_of_a_running_job_is_not_answered_but_a_waiting_request_is_answered_once()
+    {
+        await using var service = await GenerationHarness.StartAsync(new Dictionary<string, string?> { ["Kling:MaxConcurrentTasks"] = "1" });
+        var running = GenerationHarness.ValidCommand() with { Prompt = "running" };
+        var waiting = GenerationHarness.ValidCommand() with { Prompt = "waiting" };
+        await service.SendAsync(running);
+        await service.PublishedAsync<VideoGenerationSubmitted>(s => s.RequestId == running.RequestId);
+        await service.SendAsync(waiting);
+        await service.AdvanceAndSettleAsync(TimeSpan.FromSeconds(1));
+
+        await PublishFaultAsync(service, running);
+        await PublishFaultAsync(service, waiting);
+        // The fault endpoint may be slower to answer than the harness's inactivity timeout: wait for both faults.
+        for (var waited = 0; waited < 200 && service.Harness.Consumed.Select<Fault<GenerateVideo>>().Count() < 2; waited++)
+        {
+            await Task.Delay(50);
+        }
+
+        var answered = await service.PublishedAsync<VideoFailed>(f => f.RequestId == waiting.RequestId);
+        await service.AdvanceAndSettleAsync(TimeSpan.FromSeconds(5));
+
+        Assert.Equal(VideoFailureReason.InternalError, answered.Reason);
+        Assert.Empty(service.Published<VideoFailed>(f => f.RequestId == running.RequestId));
+        // The running job still holds the account's only slot: nothing else was started.
+        Assert.Single(service.Kling.CreatedTasks);
+    }
+
+    private static Task PublishFaultAsync(GenerationHarness service, GenerateVideo command) =>
+        service.Harness.Bus.Publish<Fault<GenerateVideo>>(new
+        {
+            FaultId = NewId.NextGuid(),
+            FaultedMessageId = NewId.NextGuid(),
+            Timestamp = DateTime.UtcNow,
+            Exceptions = Array.Empty<ExceptionInfo>(),
+            FaultMessageTypes = new[] { MessageUrn.ForTypeString<GenerateVideo>() },
+            Message = command,
+        });
+
+    /// <summary>The embedded ledger behind a switch that makes the database "away" for the writes a create attempt needs.</summary>
+    private sealed class FlakyLedger(IRequestLedger inner) : IRequestLedger
+    {
+        public volatile bool Outage;
+
+        public ValueTask<Admission> AdmitAsync(GenerateVideo command, string? traceParent, CancellationToken cancellationToken) =>
+            inner.AdmitAsync(command, traceParent, cancellationToken);
+
+        public ValueTask<bool> RecordRejectedAsync(Guid requestId, CancellationToken cancellationToken) => inner.RecordRejectedAsync(requestId, cancellationToken);
+
+        public ValueTask<PendingCreate?> TakeNextAsync(int slotLimit, TimeSpan lease, TimeSpan abandonedAfter, CancellationToken cancellationToken) =>
+            inner.TakeNextAsync(slotLimit, lease, abandonedAfter, cancellationToken);
+
+        public ValueTask<bool> RenewAsync(Guid requestId, Guid claim, TimeSpan lease, CancellationToken cancellationToken) =>
+            Outage ? throw new TimeoutException("database away") : inner.RenewAsync(requestId, claim, lease, cancellationToken);
+
+        public ValueTask<(TaskRecording Outcome, string? ExistingTaskId)> RecordTaskAsync(Guid requestId, Guid claim, string taskId, CancellationToken cancellationToken) =>
+            Outage ? throw new TimeoutException("database away") : inner.RecordTaskAsync(requestId, claim, taskId, cancellationToken);
+
+        public ValueTask<bool> PostponeAsync(Guid requestId, Guid claim, TimeSpan delay, bool failedAttempt, CancellationToken cancellationToken) =>
+            inner.PostponeAsync(requestId, claim, delay, failedAttempt, cancellationToken);
+
+        public ValueTask<bool> EndWithoutTaskAsync(Guid requestId, Guid? claim, CancellationToken cancellationToken) =>
+            inner.EndWithoutTaskAsync(requestId, claim, cancellationToken);
+
+        public ValueTask<IReadOnlyList<Guid>> EndAllWaitingAsync(CancellationToken cancellationToken) => inner.EndAllWaitingAsync(cancellationToken);
+
+        public ValueTask RecordEndedAsync(Guid requestId, CancellationToken cancellationToken) => inner.RecordEndedAsync(requestId, cancellationToken);
+
+        public ValueTask<LedgerEntry?> FindAsync(Guid requestId, CancellationToken cancellationToken) => inner.FindAsync(requestId, cancellationToken);
+    }
+}
