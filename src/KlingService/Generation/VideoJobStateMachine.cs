@@ -26,6 +26,11 @@ public sealed class VideoJobStateMachine : MassTransitStateMachine<VideoJobState
                 TaskId = context.Message.TaskId,
             });
         });
+        Event(() => Rearm, e =>
+        {
+            e.CorrelateById(context => context.Message.CorrelationId);
+            e.OnMissingInstance(m => m.Discard());
+        });
         Schedule(() => StatusCheck, x => x.StatusCheckTokenId, s =>
         {
             s.Delay = policy.FirstCheck();
@@ -82,6 +87,13 @@ public sealed class VideoJobStateMachine : MassTransitStateMachine<VideoJobState
                     context => DeadlineDelay(context.Saga, options.Value, time)),
             When(Submitted, context => !CheckIsMissing(context.Saga, options.Value, time))
                 .Then(context => GenerationLog.DuplicateRequest(logger, context.Saga.RequestId, AdmissionStatus.Submitted)),
+            // The sweeper saw the scheduler holds no check or no deadline for this job: arm both.
+            When(Rearm)
+                .Then(context => context.Saga.NextCheckAt = time.GetUtcNow() + policy.NextCheck(context.Saga))
+                .Schedule(StatusCheck, context => new CheckVideoStatus(context.Saga.CorrelationId, context.Saga.TaskId),
+                    context => policy.NextCheck(context.Saga))
+                .Schedule(Deadline, context => new VideoJobDeadlineExpired(context.Saga.CorrelationId, context.Saga.TaskId),
+                    context => DeadlineDelay(context.Saga, options.Value, time)),
             When(StatusCheck.Received)
                 .Activity(x => x.OfType<CheckTaskStatusActivity>())
                 .IfElse(context => context.Saga.Verdict == CheckVerdict.Succeeded,
@@ -146,6 +158,8 @@ public sealed class VideoJobStateMachine : MassTransitStateMachine<VideoJobState
     public State Generating { get; private set; } = null!;
 
     public Event<VideoGenerationSubmitted> Submitted { get; private set; } = null!;
+
+    public Event<RearmVideoJob> Rearm { get; private set; } = null!;
 
     public Schedule<VideoJobState, CheckVideoStatus> StatusCheck { get; private set; } = null!;
 

@@ -13,8 +13,10 @@ namespace KlingService.Scheduling;
 /// schedule it made never reached the broker (a crash or a broker outage in between). Such a job
 /// has no pending status check; its redelivered message carries a token the saga has moved past and
 /// is ignored. This finds tracked jobs with no scheduled check, or no scheduled deadline, and no
-/// change for well over a check interval, and re-announces their submission, which makes the saga
-/// arm its check and deadline again (the deadline at the same absolute time).
+/// change for well over a check interval, and sends them <see cref="RearmVideoJob"/>, which makes the
+/// saga arm its check and deadline again (the deadline at the same absolute time). A repeated
+/// Submitted would not do: the saga cannot see the scheduler, and a repeat never re-arms a check the
+/// saga believes pending.
 /// It also re-announces tasks that were created and recorded but whose announcement never reached
 /// the saga (the instance died in between), so no paid task goes untracked.
 /// </summary>
@@ -105,7 +107,7 @@ public sealed partial class StalledJobSweeper(
         foreach (var job in stalled)
         {
             JobRearmed(logger, job.TaskId, job.RequestId);
-            await bus.Publish(new VideoGenerationSubmitted(job.RequestId, job.TaskId, job.SubmittedAt, job.Mode, job.DurationSeconds), cancellationToken);
+            await bus.Publish(new RearmVideoJob(job.CorrelationId, job.TaskId), cancellationToken);
         }
 
         foreach (var submitted in unannounced)

@@ -21,6 +21,8 @@ public sealed class EmbeddedService : IAsyncDisposable
 {
     private static readonly Dictionary<string, string?> FastJobs = new()
     {
+        // Always the in-process simulator, also beside a real broker and database.
+        ["Kling:UseSimulator"] = "true",
         ["Simulator:QueueSeconds"] = "0.3",
         ["Simulator:ProcessingSeconds"] = "1",
         ["Generation:FirstCheckAfter"] = "00:00:00.300",

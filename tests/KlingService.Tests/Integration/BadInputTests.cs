@@ -92,7 +92,6 @@ public sealed class BadInputTests(InfrastructureFixture infrastructure)
         {
             ["ConnectionStrings:RabbitMq"] = environment.RabbitMq.ToString(),
             ["ConnectionStrings:Postgres"] = environment.Postgres,
-            ["Kling:UseSimulator"] = "true",
             ["Logging:LogLevel:Default"] = "Warning",
         });
         await using var client = await BusClient.StartAsync(environment.RabbitMq);

@@ -17,7 +17,6 @@ public sealed class DurableTraceTests(InfrastructureFixture infrastructure)
         {
             ["ConnectionStrings:RabbitMq"] = environment.RabbitMq.ToString(),
             ["ConnectionStrings:Postgres"] = environment.Postgres,
-            ["Kling:UseSimulator"] = "true",
         });
         var command = new GenerateVideo(Guid.NewGuid(), Images.Base64Png(), "a lantern in fog", VideoMode.Standard, 5);
 

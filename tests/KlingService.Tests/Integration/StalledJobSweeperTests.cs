@@ -18,7 +18,6 @@ public sealed class StalledJobSweeperTests(InfrastructureFixture infrastructure)
         await using var service = await EmbeddedService.StartAsync(new Dictionary<string, string?>
         {
             ["ConnectionStrings:Postgres"] = environment.Postgres,
-            ["Kling:UseSimulator"] = "true",
             // The first check would come only after an hour: the job can only finish if the sweeper re-arms it.
             ["Generation:FirstCheckAfter"] = "01:00:00",
         });

@@ -17,6 +17,7 @@ public sealed partial class StartupTests(InfrastructureFixture infrastructure)
         {
             ["ConnectionStrings__Postgres"] = $"Host=127.0.0.1;Port={port};Username=postgres;Password={Password};Database=kling;Timeout=2",
             ["Persistence__StartupTimeout"] = "00:00:04",
+            ["Kling__UseSimulator"] = "true",
         });
 
         var exitCode = await service.WaitForExitAsync(TimeSpan.FromSeconds(30));
@@ -48,6 +49,7 @@ public sealed partial class StartupTests(InfrastructureFixture infrastructure)
             {
                 ["ConnectionStrings__Postgres"] = environment.Postgres,
                 ["Persistence__StartupTimeout"] = "00:01:00",
+                ["Kling__UseSimulator"] = "true",
                 ["Logging__LogLevel__Microsoft.Hosting.Lifetime"] = "Information",
             });
             await service.WaitForTextAsync("(attempt 2)", TimeSpan.FromSeconds(30));
