@@ -98,6 +98,29 @@ public sealed class GenerationHarness : IAsyncDisposable
     }
 
     /// <summary>
+    /// Polls for an event of a type on the real clock. For events that follow work the harness does
+    /// not see (a launcher's call finishing): once the bus has been quiet past its inactivity timeout,
+    /// <see cref="PublishedAsync{T}"/> answers at once with what is there.
+    /// </summary>
+    public async Task<T> EventuallyPublishedAsync<T>(Func<T, bool>? filter = null, TimeSpan? timeout = null)
+        where T : class
+    {
+        var giveUp = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(20));
+        while (DateTime.UtcNow < giveUp)
+        {
+            if (Published(filter).FirstOrDefault() is { } found)
+            {
+                return found;
+            }
+
+            await Task.Delay(20);
+        }
+
+        Assert.Fail($"No {typeof(T).Name} was published within {timeout ?? TimeSpan.FromSeconds(20)}.");
+        return null!;
+    }
+
+    /// <summary>
     /// Moves the clock in steps until an event of type T is published. After each step it waits,
     /// briefly, for the service to handle whatever came due, so steps never outrun the service.
     /// </summary>

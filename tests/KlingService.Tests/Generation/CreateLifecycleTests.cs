@@ -210,12 +210,53 @@ public sealed class CreateLifecycleTests
 
         var loggedBeforeRecorded = logs.Lines.Any(l => l.Contains("task-1", StringComparison.Ordinal));
         ledger.Outage = false;
-        var submitted = await service.AdvanceUntilPublishedAsync<VideoGenerationSubmitted>(TimeSpan.FromSeconds(5), TimeSpan.FromMinutes(1));
+        await service.AdvanceAndSettleAsync(TimeSpan.FromSeconds(10));
+        var submitted = await service.EventuallyPublishedAsync<VideoGenerationSubmitted>();
 
         Assert.True(loggedBeforeRecorded, "The task id should be in the log as soon as the call returned.");
         Assert.Equal("task-1", submitted.TaskId);
         Assert.Equal(1, service.Kling.CreateAttempts);
         Assert.Empty(service.Published<VideoFailed>());
+    }
+
+    [Fact]
+    public async Task A_create_call_that_outlives_its_lease_keeps_its_claim_and_is_never_made_twice()
+    {
+        await using var service = await GenerationHarness.StartAsync();
+        var answer = new TaskCompletionSource<CreateTaskResponse>(TaskCreationOptions.RunContinuationsAsynchronously);
+        service.Kling.OnCreate = (_, _) => answer.Task;
+
+        await service.SendAsync(GenerationHarness.ValidCommand());
+        while (service.Kling.CreateAttempts == 0)
+        {
+            await Task.Delay(10);
+        }
+
+        // Four minutes of a slow answer: many leases long, past the abandoned-claim grace too.
+        for (var i = 0; i < 24; i++)
+        {
+            await service.AdvanceAndSettleAsync(TimeSpan.FromSeconds(10));
+        }
+
+        answer.SetResult(new CreateTaskResponse("task-slow"));
+        var submitted = await service.EventuallyPublishedAsync<VideoGenerationSubmitted>();
+
+        Assert.Equal("task-slow", submitted.TaskId);
+        Assert.Equal(1, service.Kling.CreateAttempts);
+        Assert.Empty(service.Published<VideoFailed>());
+    }
+
+    [Fact]
+    public async Task Provider_words_that_carry_the_key_are_scrubbed_before_they_reach_the_client()
+    {
+        await using var service = await GenerationHarness.StartAsync();
+        service.Kling.ScriptStatuses(id => FakeKlingApi.Failed(id, "upstream said: Authorization: Bearer test-key was not allowed"));
+
+        await service.SendAsync(GenerationHarness.ValidCommand());
+        var failed = await service.AdvanceUntilPublishedAsync<VideoFailed>(TimeSpan.FromSeconds(5));
+
+        Assert.DoesNotContain("test-key", failed.Message, StringComparison.Ordinal);
+        Assert.Contains("[redacted]", failed.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -231,13 +272,12 @@ public sealed class CreateLifecycleTests
 
         await PublishFaultAsync(service, running);
         await PublishFaultAsync(service, waiting);
-        // The fault endpoint may be slower to answer than the harness's inactivity timeout: wait for both faults.
-        for (var waited = 0; waited < 200 && service.Harness.Consumed.Select<Fault<GenerateVideo>>().Count() < 2; waited++)
+        var answered = await service.EventuallyPublishedAsync<VideoFailed>(f => f.RequestId == waiting.RequestId);
+        for (var i = 0; i < 500 && service.Harness.Consumed.Select<Fault<GenerateVideo>>().Count() < 2; i++)
         {
-            await Task.Delay(50);
+            await Task.Delay(20);
         }
 
-        var answered = await service.PublishedAsync<VideoFailed>(f => f.RequestId == waiting.RequestId);
         await service.AdvanceAndSettleAsync(TimeSpan.FromSeconds(5));
 
         Assert.Equal(VideoFailureReason.InternalError, answered.Reason);
