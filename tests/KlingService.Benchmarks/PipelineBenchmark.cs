@@ -68,6 +68,7 @@ public static class PipelineBenchmark
         {
             ["ConnectionStrings:RabbitMq"] = environment.RabbitMq.ToString(),
             ["ConnectionStrings:Postgres"] = environment.Postgres,
+            ["Kling:UseSimulator"] = "true",
             ["Simulator:QueueSeconds"] = "0",
             ["Simulator:ProcessingSeconds"] = "0",
             ["Kling:MaxConcurrentTasks"] = "100000",
