@@ -46,6 +46,11 @@ root.SetAction(async (_, cancellationToken) =>
         await Console.Error.WriteLineAsync($"KlingService cannot start: {e.Message}");
         return 2;
     }
+    catch (Microsoft.Extensions.Options.OptionsValidationException e)
+    {
+        await Console.Error.WriteLineAsync($"KlingService cannot start: {string.Join(" ", e.Failures)}");
+        return 2;
+    }
     catch (PostgresUnreachableException)
     {
         // Already said in one log line; a stack trace would add nothing.

@@ -60,8 +60,8 @@ public interface IRequestLedger
     /// </summary>
     ValueTask<bool> EndWithoutTaskAsync(Guid requestId, Guid? claim, CancellationToken cancellationToken);
 
-    /// <summary>Ends every waiting request that has no task and no open claim; returns their ids.</summary>
-    ValueTask<IReadOnlyList<Guid>> EndAllWaitingAsync(CancellationToken cancellationToken);
+    /// <summary>Ends every waiting request admitted before <paramref name="admittedBefore"/> that has no task and no open claim; returns their ids.</summary>
+    ValueTask<IReadOnlyList<Guid>> EndAllWaitingAsync(DateTimeOffset admittedBefore, CancellationToken cancellationToken);
 
     /// <summary>Records that the request's job ended (ready or failed): its slot is free and repeats are ignored.</summary>
     ValueTask RecordEndedAsync(Guid requestId, CancellationToken cancellationToken);

@@ -49,12 +49,20 @@ public sealed class ProviderAccess(TimeProvider time) : IHealthCheck
         }
     }
 
-    /// <summary>Records a refused key and returns the pause before the next probe (growing with each refusal).</summary>
+    /// <summary>
+    /// Records a refused key and returns the pause before the next probe, growing with each probe
+    /// refused; calls already in flight when the first refusal came do not grow it.
+    /// </summary>
     public TimeSpan Refused(TimeSpan firstPause, TimeSpan maxPause)
     {
         lock (_gate)
         {
             var now = time.GetUtcNow();
+            if (_refusedSince is not null && now < _probeAt)
+            {
+                return _probeAt - now;
+            }
+
             _refusedSince ??= now;
             _refusals++;
             var pause = Backoff.Delay(_refusals, firstPause, maxPause, spread: 0);

@@ -39,7 +39,8 @@ public sealed class TaskLauncher(
     // The claim each of this instance's running attempts writes under, by request. A claim that
     // lapsed while the database was away may come back to this instance as "abandoned": it is then
     // handed to the attempt still running here, never treated as someone else's lost call.
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, Guid> _inFlight = new();
+    private readonly Dictionary<Guid, Guid> _inFlight = [];
+    private readonly Lock _inFlightGate = new();
 
     // While the key is refused, one call at a time probes it: the backlog waits behind the probe
     // instead of each waiting job spending a refused call.
@@ -111,14 +112,20 @@ public sealed class TaskLauncher(
                 return;
             }
 
-            if (next.Abandoned && _inFlight.ContainsKey(next.Command.RequestId))
+            bool handedOver;
+            lock (_inFlightGate)
             {
+                // An abandoned claim on a request whose attempt still runs here goes to that attempt.
+                handedOver = next.Abandoned && _inFlight.ContainsKey(next.Command.RequestId);
                 _inFlight[next.Command.RequestId] = next.Claim;
+            }
+
+            if (handedOver)
+            {
                 EndTurn(calls, probe);
                 continue;
             }
 
-            _inFlight[next.Command.RequestId] = next.Claim;
             _ = Task.Run(() => RunAsync(next, calls, probe, stoppingToken), CancellationToken.None);
         }
     }
@@ -149,7 +156,7 @@ public sealed class TaskLauncher(
         var renewing = RenewWhileRunningAsync(job, renewal.Token);
         try
         {
-            await CreateAsync(job, stoppingToken);
+            await CreateAsync(job, renewal, stoppingToken);
         }
         catch (Exception e)
         {
@@ -161,13 +168,23 @@ public sealed class TaskLauncher(
         {
             await renewal.CancelAsync();
             await renewing;
-            _inFlight.TryRemove(job.Command.RequestId, out _);
+            lock (_inFlightGate)
+            {
+                _inFlight.Remove(job.Command.RequestId);
+            }
+
             EndTurn(calls, probe);
             signal.Pulse();
         }
     }
 
-    private Guid ClaimOf(PendingCreate job) => _inFlight.TryGetValue(job.Command.RequestId, out var claim) ? claim : job.Claim;
+    private Guid ClaimOf(PendingCreate job)
+    {
+        lock (_inFlightGate)
+        {
+            return _inFlight.TryGetValue(job.Command.RequestId, out var claim) ? claim : job.Claim;
+        }
+    }
 
     private async Task RenewWhileRunningAsync(PendingCreate job, CancellationToken done)
     {
@@ -198,7 +215,7 @@ public sealed class TaskLauncher(
         }
     }
 
-    private async Task CreateAsync(PendingCreate job, CancellationToken stoppingToken)
+    private async Task CreateAsync(PendingCreate job, CancellationTokenSource renewal, CancellationToken stoppingToken)
     {
         var command = job.Command;
         ActivityContext.TryParse(job.TraceParent, null, out var parent);
@@ -240,7 +257,7 @@ public sealed class TaskLauncher(
             GenerationLog.KeyAccepted(logger);
         }
 
-        await RecordAndAnnounceAsync(job, taskId, waited, stoppingToken);
+        await RecordAndAnnounceAsync(job, taskId, waited, renewal, stoppingToken);
     }
 
     /// <summary>An earlier holder may have created a task: repeat only when the policy allows it.</summary>
@@ -254,11 +271,15 @@ public sealed class TaskLauncher(
         }
 
         GenerationLog.ClaimAbandoned(logger, job.Command.RequestId, "not repeated");
-        await EndAsync(job, VideoFailureReason.CreateOutcomeUnknown, OutcomeUnknownMessage("the service stopped while the call was under way"), stoppingToken);
+        await EndAsync(
+            job,
+            VideoFailureReason.CreateOutcomeUnknown,
+            OutcomeUnknownMessage("the instance making the call stopped, or lost its database, before the outcome was recorded"),
+            stoppingToken);
         return false;
     }
 
-    private async Task RecordAndAnnounceAsync(PendingCreate job, string taskId, TimeSpan waited, CancellationToken stoppingToken)
+    private async Task RecordAndAnnounceAsync(PendingCreate job, string taskId, TimeSpan waited, CancellationTokenSource renewal, CancellationToken stoppingToken)
     {
         var command = job.Command;
         (TaskRecording Outcome, string? ExistingTaskId) recording = default;
@@ -270,6 +291,8 @@ public sealed class TaskLauncher(
             stoppingToken,
             untilDone: true);
 
+        // Recorded: the request holds its slot through its task now, not through the claim.
+        await renewal.CancelAsync();
         switch (recording.Outcome)
         {
             case TaskRecording.Duplicate:
@@ -313,7 +336,7 @@ public sealed class TaskLauncher(
 
             case CreateFailureKind.Unauthorized:
                 metrics.KeyRefused();
-                if (access.RefusedSince is { } since && time.GetUtcNow() - since >= _options.UnauthorizedGrace)
+                if (time.GetUtcNow() - job.AdmittedAt >= _options.UnauthorizedGrace)
                 {
                     GenerationLog.ProviderRefused(logger, requestId, VideoFailureReason.Unauthorized, failure.Message);
                     await EndAsync(job, VideoFailureReason.Unauthorized, UnauthorizedMessage(failure.Message), stoppingToken);
@@ -378,12 +401,15 @@ public sealed class TaskLauncher(
     /// <summary>After the grace, the waiting jobs are told: the key has been refused too long to keep them waiting.</summary>
     private async Task FailWaitingPastUnauthorizedGraceAsync(CancellationToken stoppingToken)
     {
-        if (access.RefusedSince is not { } since || time.GetUtcNow() - since < _options.UnauthorizedGrace)
+        var now = time.GetUtcNow();
+        if (access.RefusedSince is not { } since || now - since < _options.UnauthorizedGrace)
         {
             return;
         }
 
-        var ended = await ledger.EndAllWaitingAsync(stoppingToken);
+        // Only the jobs that waited through the whole grace: newer ones get their own, and the
+        // probes go on, so a key that works again is noticed.
+        var ended = await ledger.EndAllWaitingAsync(now - _options.UnauthorizedGrace, stoppingToken);
         if (ended.Count == 0)
         {
             return;

@@ -87,11 +87,13 @@ public sealed class VideoJobStateMachine : MassTransitStateMachine<VideoJobState
                     context => DeadlineDelay(context.Saga, options.Value, time)),
             When(Submitted, context => !CheckIsMissing(context.Saga, options.Value, time))
                 .Then(context => GenerationLog.DuplicateRequest(logger, context.Saga.RequestId, AdmissionStatus.Submitted)),
-            // The sweeper saw the scheduler holds no check or no deadline for this job: arm both.
-            When(Rearm)
+            // The sweeper saw the scheduler holds no check, or no deadline, for this job: arm what is
+            // missing, and only that, so a pending check is never pushed later.
+            When(Rearm, context => context.Message.CheckMissing)
                 .Then(context => context.Saga.NextCheckAt = time.GetUtcNow() + policy.NextCheck(context.Saga))
                 .Schedule(StatusCheck, context => new CheckVideoStatus(context.Saga.CorrelationId, context.Saga.TaskId),
-                    context => policy.NextCheck(context.Saga))
+                    context => policy.NextCheck(context.Saga)),
+            When(Rearm, context => context.Message.DeadlineMissing)
                 .Schedule(Deadline, context => new VideoJobDeadlineExpired(context.Saga.CorrelationId, context.Saga.TaskId),
                     context => DeadlineDelay(context.Saga, options.Value, time)),
             When(StatusCheck.Received)

@@ -18,11 +18,12 @@ public static class EmbeddedSimulator
         var useSimulator = configuration.GetValue<bool>($"{KlingOptions.SectionName}:{nameof(KlingOptions.UseSimulator)}");
         var hasKey = !string.IsNullOrEmpty(configuration[$"{KlingOptions.SectionName}:{nameof(KlingOptions.ApiKey)}"]);
         var deployed = !string.IsNullOrWhiteSpace(configuration.GetConnectionString("RabbitMq"))
-            || !string.IsNullOrWhiteSpace(configuration.GetConnectionString("Postgres"));
+            || !string.IsNullOrWhiteSpace(configuration.GetConnectionString("Postgres"))
+            || !string.IsNullOrWhiteSpace(configuration[$"{KlingOptions.SectionName}:{nameof(KlingOptions.BaseUrl)}"]);
         if (!useSimulator && (hasKey || deployed))
         {
             return hasKey ? null : throw new StartupException(
-                $"{KlingOptions.SectionName}:{nameof(KlingOptions.ApiKey)} is not set: a deployment with a broker or a database needs the provider's key "
+                $"{KlingOptions.SectionName}:{nameof(KlingOptions.ApiKey)} is not set: a deployment with a broker, a database or a provider URL needs the provider's key "
                 + $"(environment Kling__ApiKey), or {KlingOptions.SectionName}:{nameof(KlingOptions.UseSimulator)}=true to run on the simulator on purpose.");
         }
 

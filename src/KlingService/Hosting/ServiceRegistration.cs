@@ -3,6 +3,7 @@ using KlingService.Kling;
 using KlingService.Persistence;
 using KlingService.Scheduling;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace KlingService.Hosting;
@@ -24,6 +25,9 @@ public static class ServiceRegistration
                 + "across its Kling call; keep 2 × Generation:SagaConcurrency + 10 within the connection string's Maximum Pool Size (default 100).")
             .ValidateOnStart();
         services.AddSingleton<StatusCheckPolicy>();
+        // A stopping service sees its create calls through (their task ids are paid for): give them their whole bound.
+        services.AddOptions<HostOptions>().Configure<IOptions<KlingOptions>>((host, kling) =>
+            host.ShutdownTimeout = kling.Value.CreateTimeout + TimeSpan.FromSeconds(30));
         services.AddScoped<CheckTaskStatusActivity>();
         services.AddSingleton<LauncherSignal>();
         services.AddSingleton<ProviderAccess>();

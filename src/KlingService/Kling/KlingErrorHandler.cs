@@ -30,8 +30,9 @@ public sealed class KlingErrorHandler(IOptionsMonitor<KlingOptions> options) : D
         }
         catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
         {
-            // A connect timeout arrives as a cancellation wrapping the connection error.
-            var neverSent = NeverSent(e.InnerException as HttpRequestException);
+            // Our bound did not fire, so the handler's own connect timeout did (it arrives as a
+            // cancellation wrapping a TimeoutException): the request never left.
+            var neverSent = !bound.IsCancellationRequested || NeverSent(e.InnerException as HttpRequestException);
             throw new KlingApiException(
                 KlingErrorKind.Transient, null,
                 neverSent ? "The Kling API could not be reached (connect timeout)." : $"The Kling API did not answer within {limit}.",
@@ -57,7 +58,9 @@ public sealed class KlingErrorHandler(IOptionsMonitor<KlingOptions> options) : D
         using (response)
         {
             var body = await response.Content.ReadAsStringAsync(CancellationToken.None);
-            var detail = ProviderText.Scrub(body.Length > MaxMessageLength ? body[..MaxMessageLength] : body, settings.ApiKey);
+            // Scrubbed whole, then cut: a key straddling the cut would otherwise leave its prefix.
+            var scrubbed = ProviderText.Scrub(body, settings.ApiKey);
+            var detail = scrubbed.Length > MaxMessageLength ? scrubbed[..MaxMessageLength] : scrubbed;
             throw new KlingApiException(
                 KlingApiException.Classify(response.StatusCode),
                 response.StatusCode,

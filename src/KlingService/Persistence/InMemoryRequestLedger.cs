@@ -109,12 +109,14 @@ public sealed class InMemoryRequestLedger(TimeProvider time, LauncherSignal sign
         return Change(requestId, entry => entry.IsWaiting && entry.Claim == claim, End);
     }
 
-    public ValueTask<IReadOnlyList<Guid>> EndAllWaitingAsync(CancellationToken cancellationToken)
+    public ValueTask<IReadOnlyList<Guid>> EndAllWaitingAsync(DateTimeOffset admittedBefore, CancellationToken cancellationToken)
     {
         List<Guid> ended;
         lock (_gate)
         {
-            ended = [.. _entries.Where(e => e.Value.IsWaiting && e.Value.Claim is null && e.Value.Command is not null).Select(e => e.Key)];
+            ended = [.. _entries
+                .Where(e => e.Value.IsWaiting && e.Value.Claim is null && e.Value.Command is not null && e.Value.AdmittedAt < admittedBefore)
+                .Select(e => e.Key)];
             foreach (var requestId in ended)
             {
                 End(_entries[requestId]);

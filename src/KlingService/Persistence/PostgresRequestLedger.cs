@@ -30,11 +30,12 @@ public sealed class PostgresRequestLedger(NpgsqlDataSource dataSource, LauncherS
     private const string TakeNext = $"""
         WITH busy AS (
             SELECT count(*) AS n FROM {PostgresSchema.RequestLedger}
-            WHERE ended_at IS NULL AND (task_id IS NOT NULL OR claim_token IS NOT NULL)),
+            WHERE ended_at IS NULL AND (task_id IS NOT NULL OR claim_token IS NOT NULL OR lease_until > statement_timestamp())),
         next AS (
             SELECT request_id, claim_token IS NOT NULL AS abandoned FROM {PostgresSchema.RequestLedger}
             WHERE task_id IS NULL AND ended_at IS NULL AND command IS NOT NULL AND not_before <= statement_timestamp()
-              AND ((claim_token IS NULL AND (SELECT n FROM busy) < @slot_limit)
+              -- A lease without a token is an older instance's claim: held until it lapses.
+              AND ((claim_token IS NULL AND lease_until <= statement_timestamp() AND (SELECT n FROM busy) < @slot_limit)
                 OR (claim_token IS NOT NULL AND lease_until <= statement_timestamp() - @abandoned_after))
             ORDER BY seq
             LIMIT 1)
@@ -177,11 +178,17 @@ public sealed class PostgresRequestLedger(NpgsqlDataSource dataSource, LauncherS
             }
         }
 
-        await using var read = new NpgsqlCommand(Read, connection);
-        read.Parameters.AddWithValue("request_id", requestId);
-        await using var row = await read.ExecuteReaderAsync(cancellationToken);
-        var known = await row.ReadAsync(cancellationToken);
-        var existing = known && !row.IsDBNull(0) ? row.GetString(0) : null;
+        // Kept on the request's row for reconciliation with the provider's bill.
+        await using var keep = new NpgsqlCommand($"""
+            UPDATE {PostgresSchema.RequestLedger}
+            SET orphan_task_ids = CASE WHEN task_id = @task_id OR @task_id = ANY(orphan_task_ids) THEN orphan_task_ids
+                                       ELSE array_append(orphan_task_ids, @task_id) END
+            WHERE request_id = @request_id
+            RETURNING task_id
+            """, connection);
+        keep.Parameters.AddWithValue("request_id", requestId);
+        keep.Parameters.AddWithValue("task_id", taskId);
+        var existing = await keep.ExecuteScalarAsync(cancellationToken) as string;
         if (existing == taskId)
         {
             return (TaskRecording.Recorded, null);
@@ -224,13 +231,15 @@ public sealed class PostgresRequestLedger(NpgsqlDataSource dataSource, LauncherS
         return ended;
     }
 
-    public async ValueTask<IReadOnlyList<Guid>> EndAllWaitingAsync(CancellationToken cancellationToken)
+    public async ValueTask<IReadOnlyList<Guid>> EndAllWaitingAsync(DateTimeOffset admittedBefore, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand($"""
             UPDATE {PostgresSchema.RequestLedger} SET ended_at = now(), command = NULL, lease_until = '-infinity'
             WHERE task_id IS NULL AND ended_at IS NULL AND claim_token IS NULL AND command IS NOT NULL
+              AND lease_until <= now() AND created_at < @admitted_before
             RETURNING request_id
             """);
+        command.Parameters.AddWithValue("admitted_before", admittedBefore);
         var ended = new List<Guid>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))

@@ -46,7 +46,9 @@ public static class PostgresSchema
             ADD COLUMN IF NOT EXISTS mode text NULL,
             ADD COLUMN IF NOT EXISTS duration_seconds integer NULL,
             -- The token of the open create attempt: every write about the attempt names it.
-            ADD COLUMN IF NOT EXISTS claim_token uuid NULL;
+            ADD COLUMN IF NOT EXISTS claim_token uuid NULL,
+            -- Tasks created for the request besides its own (duplicate charges), for reconciliation.
+            ADD COLUMN IF NOT EXISTS orphan_task_ids text[] NOT NULL DEFAULT ARRAY[]::text[];
         CREATE INDEX IF NOT EXISTS {RequestLedger}_backlog ON {RequestLedger} (seq)
             WHERE task_id IS NULL AND ended_at IS NULL AND command IS NOT NULL;
         CREATE INDEX IF NOT EXISTS {RequestLedger}_open ON {RequestLedger} (lease_until)

@@ -34,15 +34,16 @@ public sealed partial class StalledJobSweeper(
         options.Value.MaxCheckInterval * 3, options.Value.FirstCheckAfter + options.Value.MaxCheckInterval, TimeSpan.FromSeconds(30));
 
     private const string FindStalled = $"""
-        SELECT j.data::text FROM {PostgresSchema.VideoJobs} j
-        WHERE j.updated_at < now() - @stale_after
-          AND (NOT EXISTS (
-                  SELECT 1 FROM {PostgresSchema.ScheduledMessages} m
-                  WHERE m.token_id = (j.data->>'StatusCheckTokenId')::uuid)
-               OR NOT EXISTS (
-                  SELECT 1 FROM {PostgresSchema.ScheduledMessages} m
-                  WHERE m.token_id = (j.data->>'DeadlineTokenId')::uuid))
-        ORDER BY j.updated_at
+        SELECT s.data, s.check_missing, s.deadline_missing FROM (
+            SELECT j.data::text AS data, j.updated_at,
+                NOT EXISTS (SELECT 1 FROM {PostgresSchema.ScheduledMessages} m
+                            WHERE m.token_id = (j.data->>'StatusCheckTokenId')::uuid) AS check_missing,
+                NOT EXISTS (SELECT 1 FROM {PostgresSchema.ScheduledMessages} m
+                            WHERE m.token_id = (j.data->>'DeadlineTokenId')::uuid) AS deadline_missing
+            FROM {PostgresSchema.VideoJobs} j
+            WHERE j.updated_at < now() - @stale_after) s
+        WHERE s.check_missing OR s.deadline_missing
+        ORDER BY s.updated_at
         LIMIT 500
         """;
 
@@ -79,12 +80,12 @@ public sealed partial class StalledJobSweeper(
     {
         await using var command = dataSource.CreateCommand(FindStalled);
         command.Parameters.AddWithValue("stale_after", _staleAfter);
-        var stalled = new List<VideoJobState>();
+        var stalled = new List<(VideoJobState Job, bool CheckMissing, bool DeadlineMissing)>();
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
         {
             while (await reader.ReadAsync(cancellationToken))
             {
-                stalled.Add(JsonSerializer.Deserialize<VideoJobState>(reader.GetString(0))!);
+                stalled.Add((JsonSerializer.Deserialize<VideoJobState>(reader.GetString(0))!, reader.GetBoolean(1), reader.GetBoolean(2)));
             }
         }
 
@@ -104,10 +105,10 @@ public sealed partial class StalledJobSweeper(
             }
         }
 
-        foreach (var job in stalled)
+        foreach (var (job, checkMissing, deadlineMissing) in stalled)
         {
             JobRearmed(logger, job.TaskId, job.RequestId);
-            await bus.Publish(new RearmVideoJob(job.CorrelationId, job.TaskId), cancellationToken);
+            await bus.Publish(new RearmVideoJob(job.CorrelationId, job.TaskId, checkMissing, deadlineMissing), cancellationToken);
         }
 
         foreach (var submitted in unannounced)

@@ -163,6 +163,43 @@ public sealed class CreateLifecycleTests
     }
 
     [Fact]
+    public async Task After_the_grace_a_key_that_works_again_is_noticed_and_new_jobs_are_created()
+    {
+        await using var service = await GenerationHarness.StartAsync(new Dictionary<string, string?>
+        {
+            ["Generation:UnauthorizedGrace"] = "00:02:00",
+            ["Generation:CreateRetryMinInterval"] = "00:00:10",
+            ["Generation:CreateRetryMaxInterval"] = "00:00:30",
+        });
+        var keyWorks = false;
+        service.Kling.OnCreate = (_, attempt) => Volatile.Read(ref keyWorks)
+            ? Task.FromResult(new CreateTaskResponse($"task-{attempt}"))
+            : throw new KlingApiException(KlingErrorKind.Unauthorized, HttpStatusCode.Unauthorized, "Kling answered 401");
+        var early = GenerationHarness.ValidCommand() with { Prompt = "early" };
+        await service.SendAsync(early);
+        for (var i = 0; i < 40 && service.Published<VideoFailed>().Count == 0; i++)
+        {
+            await service.AdvanceAndSettleAsync(TimeSpan.FromSeconds(10));
+        }
+
+        // Past the grace, with the key still refused: a new job is not failed at once, it waits for a probe.
+        var late = GenerationHarness.ValidCommand() with { Prompt = "late" };
+        await service.SendAsync(late);
+        await service.AdvanceAndSettleAsync(TimeSpan.FromSeconds(10));
+        var lateFailedAtOnce = service.Published<VideoFailed>(f => f.RequestId == late.RequestId).Count;
+        Volatile.Write(ref keyWorks, true);
+        for (var i = 0; i < 12 && service.Published<VideoGenerationSubmitted>().Count == 0; i++)
+        {
+            await service.AdvanceAndSettleAsync(TimeSpan.FromSeconds(10));
+        }
+
+        Assert.Equal(VideoFailureReason.Unauthorized, Assert.Single(service.Published<VideoFailed>()).Reason);
+        Assert.Equal(early.RequestId, service.Published<VideoFailed>()[0].RequestId);
+        Assert.Equal(0, lateFailedAtOnce);
+        Assert.Equal(late.RequestId, (await service.EventuallyPublishedAsync<VideoGenerationSubmitted>()).RequestId);
+    }
+
+    [Fact]
     public async Task A_Retry_After_of_a_day_pauses_launching_only_for_MaxRetryAfter()
     {
         await using var service = await GenerationHarness.StartAsync(new Dictionary<string, string?> { ["Generation:MaxRetryAfter"] = "00:02:00" });
@@ -322,7 +359,8 @@ public sealed class CreateLifecycleTests
         public ValueTask<bool> EndWithoutTaskAsync(Guid requestId, Guid? claim, CancellationToken cancellationToken) =>
             inner.EndWithoutTaskAsync(requestId, claim, cancellationToken);
 
-        public ValueTask<IReadOnlyList<Guid>> EndAllWaitingAsync(CancellationToken cancellationToken) => inner.EndAllWaitingAsync(cancellationToken);
+        public ValueTask<IReadOnlyList<Guid>> EndAllWaitingAsync(DateTimeOffset admittedBefore, CancellationToken cancellationToken) =>
+            inner.EndAllWaitingAsync(admittedBefore, cancellationToken);
 
         public ValueTask RecordEndedAsync(Guid requestId, CancellationToken cancellationToken) => inner.RecordEndedAsync(requestId, cancellationToken);
 

@@ -201,8 +201,10 @@ public sealed class PostgresStoreTests(InfrastructureFixture infrastructure) : I
         await ledger.RecordTaskAsync(withTask!.Command.RequestId, withTask.Claim, "task-1", CancellationToken.None);
         var beingCreated = await ledger.TakeNextAsync(5, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5), CancellationToken.None);
 
-        var ended = await ledger.EndAllWaitingAsync(CancellationToken.None);
+        var tooRecent = await ledger.EndAllWaitingAsync(DateTimeOffset.UtcNow.AddMinutes(-5), CancellationToken.None);
+        var ended = await ledger.EndAllWaitingAsync(DateTimeOffset.UtcNow.AddMinutes(1), CancellationToken.None);
 
+        Assert.Empty(tooRecent);
         Assert.Equal(commands.Skip(2).Select(c => c.RequestId).Order(), ended.Order());
         Assert.False((await ledger.FindAsync(beingCreated!.Command.RequestId, CancellationToken.None))!.Ended);
         Assert.False((await ledger.FindAsync(withTask.Command.RequestId, CancellationToken.None))!.Ended);

@@ -76,6 +76,32 @@ public sealed class CreateCallOutcomeTests
     }
 
     [Fact]
+    public async Task A_connect_that_times_out_proves_nothing_was_sent()
+    {
+        // A listener whose backlog is full and never accepts: the next SYN is dropped and the connect hangs.
+        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        listener.Listen(0);
+        var port = ((IPEndPoint)listener.LocalEndPoint!).Port;
+        var fillers = new List<Socket>();
+        for (var i = 0; i < 8; i++)
+        {
+            var filler = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            _ = filler.ConnectAsync(IPAddress.Loopback, port);
+            fillers.Add(filler);
+        }
+
+        await Task.Delay(200);
+        await using var provider = ClientFor(new Uri($"http://127.0.0.1:{port}/"), "key", ("Kling:ConnectTimeout", "00:00:00.500"));
+
+        var failure = await Assert.ThrowsAnyAsync<Exception>(() => provider.GetRequiredService<IKlingApi>().CreateTaskAsync(Request(), CancellationToken.None));
+        fillers.ForEach(f => f.Dispose());
+
+        Assert.Contains("connect timeout", failure.Message, StringComparison.Ordinal);
+        Assert.Equal(CreateFailureKind.NothingCreated, CreateFailures.Classify(failure));
+    }
+
+    [Fact]
     public async Task Provider_text_that_echoes_the_key_is_scrubbed_before_it_reaches_an_exception()
     {
         const string key = "live-key-5f2a9c";
@@ -87,7 +113,8 @@ public sealed class CreateCallOutcomeTests
             var stream = client.GetStream();
             var buffer = new byte[64 * 1024];
             await stream.ReadAtLeastAsync(buffer, 1, throwOnEndOfStream: false);
-            var body = $$"""{"code":400,"message":"bad request; you sent Authorization: Bearer {{key}} and key={{key}}"}""";
+            // The second copy straddles the 300-character cut of the message.
+            var body = $$"""{"code":400,"message":"bad request; you sent Authorization: Bearer {{key}} and{{new string('.', 206)}}key={{key}}"}""";
             var answer = $"HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: {Encoding.UTF8.GetByteCount(body)}\r\nConnection: close\r\n\r\n{body}";
             await stream.WriteAsync(Encoding.UTF8.GetBytes(answer));
         });
@@ -101,13 +128,19 @@ public sealed class CreateCallOutcomeTests
         Assert.Equal(CreateFailureKind.Rejected, CreateFailures.Classify(failure));
     }
 
-    private static ServiceProvider ClientFor(Uri baseUrl, string key)
+    private static ServiceProvider ClientFor(Uri baseUrl, string key, params (string Key, string Value)[] settings)
     {
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        var values = new Dictionary<string, string?>
         {
             ["Kling:BaseUrl"] = baseUrl.ToString(),
             ["Kling:ApiKey"] = key,
-        }).Build();
+        };
+        foreach (var (name, value) in settings)
+        {
+            values[name] = value;
+        }
+
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(values).Build();
         var services = new ServiceCollection();
         services.AddLogging();
         services.AddKlingClient(configuration);
