@@ -1,5 +1,11 @@
+using KlingService.Generation;
 using KlingService.Hosting;
+using KlingService.Kling;
+using KlingService.Simulator;
+using KlingService.Tests.Fixtures;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
 namespace KlingService.Tests.Hosting;
@@ -47,6 +53,175 @@ public sealed class ConfigurationTests
 
         Assert.Contains("Generation:MinCheckInterval", error.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task A_broker_and_a_database_without_an_api_key_are_refused_at_build_naming_Kling_ApiKey_and_start_no_simulator()
+    {
+        var builder = WebApplication.CreateBuilder([]);
+        builder.Configuration.AddInMemoryCollection(Deployed());
+
+        var error = await Assert.ThrowsAsync<StartupException>(() => EmbeddedSimulator.StartWhenNoApiKeyAsync(builder));
+
+        Assert.Contains("Kling:ApiKey", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Kling:UseSimulator", error.Message, StringComparison.Ordinal);
+        // A started simulator would have pointed the client at itself.
+        Assert.Null(builder.Configuration["Kling:BaseUrl"]);
+        Assert.True(string.IsNullOrEmpty(builder.Configuration["Kling:ApiKey"]));
+    }
+
+    [Fact]
+    public async Task The_host_with_a_broker_and_a_database_and_no_api_key_is_not_built()
+    {
+        var error = await Assert.ThrowsAsync<StartupException>(async () =>
+        {
+            var (app, simulator) = await KlingHost.BuildAsync([], Deployed());
+            // Reached only when the refusal is missing: do not leave the simulator running.
+            await using var simulatorLifetime = simulator;
+            await using var appLifetime = app;
+        });
+
+        Assert.Contains("Kling:ApiKey", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_service_binary_without_an_api_key_but_with_a_broker_and_a_database_exits_non_zero_with_one_line_naming_Kling_ApiKey()
+    {
+        await using var service = ServiceProcess.Launch(new Dictionary<string, string>
+        {
+            // Nothing listens there: the refusal must come before any connection is tried.
+            ["ConnectionStrings__RabbitMq"] = $"amqp://guest:guest@127.0.0.1:{ExternalProcess.FreePort()}/",
+            ["ConnectionStrings__Postgres"] = $"Host=127.0.0.1;Port={ExternalProcess.FreePort()};Username=postgres;Password=secret-not-printed;Database=kling;Timeout=2",
+            ["Persistence__StartupTimeout"] = "00:00:04",
+            // Whatever the test runner's environment holds.
+            ["Kling__ApiKey"] = "",
+            ["Kling__UseSimulator"] = "false",
+        });
+
+        var exitCode = await service.WaitForExitAsync(TimeSpan.FromSeconds(60));
+
+        var output = service.Output;
+        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        Assert.True(exitCode is not null and not 0, $"exit code {exitCode?.ToString() ?? "none (still running)"}:{Environment.NewLine}{output}");
+        Assert.Equal(2, exitCode);
+        var line = Assert.Single(lines);
+        Assert.StartsWith("KlingService cannot start: ", line, StringComparison.Ordinal);
+        Assert.Contains("Kling:ApiKey", line, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("secret-not-printed", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task UseSimulator_true_with_a_broker_and_a_database_starts_the_simulator_and_points_the_client_at_it()
+    {
+        var settings = Deployed();
+        settings["Kling:UseSimulator"] = "true";
+
+        var (app, simulator) = await KlingHost.BuildAsync([], settings);
+        await using var simulatorLifetime = simulator;
+        await using var appLifetime = app;
+
+        var running = Assert.IsType<RunningSimulator>(simulator);
+        var kling = app.Services.GetRequiredService<IOptions<KlingOptions>>().Value;
+        Assert.Equal(running.BaseAddress, kling.BaseUrl);
+        Assert.Equal(running.Options.ApiKey, kling.ApiKey);
+        using var http = new HttpClient { BaseAddress = running.BaseAddress };
+        using var stats = await http.GetAsync(SimulatorEndpoints.StatsPath);
+        Assert.True(stats.IsSuccessStatusCode, $"The simulator answered {(int)stats.StatusCode}.");
+    }
+
+    [Fact]
+    public async Task A_SagaConcurrency_too_high_for_the_PostgreSQL_pool_stops_the_host_at_start_naming_the_key()
+    {
+        // Nothing listens at the database's port: validation must stop the host before anything connects.
+        var settings = new Dictionary<string, string?>
+        {
+            ["Health:Urls"] = "http://127.0.0.1:0",
+            ["Kling:ApiKey"] = "test-key",
+            ["Kling:BaseUrl"] = "http://127.0.0.1:1/",
+            ["ConnectionStrings:Postgres"] = $"Host=127.0.0.1;Port={ExternalProcess.FreePort()};Username=postgres;Password=x;Database=kling;Timeout=2;Maximum Pool Size=50",
+            ["Persistence:StartupTimeout"] = "00:00:30",
+            ["Generation:SagaConcurrency"] = "60",
+        };
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(async () =>
+        {
+            var (app, simulator) = await KlingHost.BuildAsync([], settings);
+            await using var simulatorLifetime = simulator;
+            await using var appLifetime = app;
+            Assert.Null(simulator);
+            await app.StartAsync();
+        });
+
+        Assert.Contains("Generation:SagaConcurrency", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Maximum Pool Size", error.Message, StringComparison.Ordinal);
+        // Not after a wait for the database (Persistence:StartupTimeout is 30 s here).
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"The host took {clock.Elapsed} to refuse the option.");
+    }
+
+    [Theory]
+    [InlineData(20, 50, true)] // 2 × 20 + 10 = 50: just fits
+    [InlineData(21, 50, false)]
+    [InlineData(45, 100, true)] // the default pool
+    [InlineData(46, null, false)]
+    public async Task SagaConcurrency_must_leave_twice_its_connections_plus_10_within_the_pool(int sagaConcurrency, int? maxPoolSize, bool valid)
+    {
+        async Task<GenerationOptions> BuildAndReadAsync()
+        {
+            var (app, simulator) = await KlingHost.BuildAsync([], new Dictionary<string, string?>
+            {
+                ["Health:Urls"] = "http://127.0.0.1:0",
+                ["Kling:ApiKey"] = "test-key",
+                ["Kling:BaseUrl"] = "http://127.0.0.1:1/",
+                ["ConnectionStrings:Postgres"] = "Host=127.0.0.1;Port=1;Username=postgres;Password=x;Database=kling" + (maxPoolSize is { } size ? $";Maximum Pool Size={size}" : ""),
+                ["Generation:SagaConcurrency"] = sagaConcurrency.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            });
+            await using var simulatorLifetime = simulator;
+            await using var appLifetime = app;
+            return app.Services.GetRequiredService<IOptions<GenerationOptions>>().Value;
+        }
+
+        if (valid)
+        {
+            Assert.Equal(sagaConcurrency, (await BuildAndReadAsync()).SagaConcurrency);
+        }
+        else
+        {
+            // Refused while the host is built (the saga's definition reads the options), before anything is started.
+            var error = await Assert.ThrowsAsync<OptionsValidationException>(BuildAndReadAsync);
+            Assert.Contains("Generation:SagaConcurrency", error.Message, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task The_service_binary_with_a_SagaConcurrency_too_high_for_the_pool_exits_non_zero_with_one_line_naming_the_key()
+    {
+        await using var service = ServiceProcess.Launch(new Dictionary<string, string>
+        {
+            ["ConnectionStrings__Postgres"] = $"Host=127.0.0.1;Port={ExternalProcess.FreePort()};Username=postgres;Password=x;Database=kling;Timeout=2;Maximum Pool Size=50",
+            ["Persistence__StartupTimeout"] = "00:00:04",
+            ["Kling__ApiKey"] = "test-key",
+            ["Kling__BaseUrl"] = "http://127.0.0.1:1/",
+            ["Generation__SagaConcurrency"] = "60",
+        });
+
+        var exitCode = await service.WaitForExitAsync(TimeSpan.FromSeconds(60));
+
+        var output = service.Output;
+        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        Assert.True(exitCode is not null and not 0, $"exit code {exitCode?.ToString() ?? "none (still running)"}:{Environment.NewLine}{output}");
+        Assert.DoesNotContain("   at ", output, StringComparison.Ordinal);
+        var line = Assert.Single(lines);
+        Assert.Contains("Generation:SagaConcurrency", line, StringComparison.Ordinal);
+    }
+
+    private static Dictionary<string, string?> Deployed() => new()
+    {
+        ["Health:Urls"] = "http://127.0.0.1:0",
+        ["ConnectionStrings:RabbitMq"] = "amqp://guest:guest@127.0.0.1:1/",
+        ["ConnectionStrings:Postgres"] = "Host=127.0.0.1;Port=1;Username=postgres;Password=x;Database=kling",
+        ["Kling:ApiKey"] = "",
+    };
 
     private static IConfiguration Configuration(params (string Key, string Value)[] values) =>
         new ConfigurationBuilder().AddInMemoryCollection(values.Select(v => new KeyValuePair<string, string?>(v.Key, v.Value))).Build();

@@ -8,7 +8,8 @@ namespace KlingService.Tests.Integration;
 /// <summary>
 /// The account's cap and a misbehaving provider, with the service as separate processes on real
 /// RabbitMQ and PostgreSQL and the simulator over HTTP: no job fails because the account was busy
-/// or the provider stumbled, and the account never runs more tasks than it pays for.
+/// or the provider stumbled in a way that proves nothing was created, and the account never runs
+/// more tasks than it pays for. Faults that leave a create's outcome unknown: <see cref="AmbiguousCreateTests"/>.
 /// </summary>
 [Collection(InfrastructureCollection.Name)]
 public sealed class AccountProtectionTests(InfrastructureFixture infrastructure, ITestOutputHelper output) : IAsyncLifetime
@@ -73,17 +74,20 @@ public sealed class AccountProtectionTests(InfrastructureFixture infrastructure,
     }
 
     [Fact]
-    public async Task With_5xx_answers_hanging_requests_and_429_bursts_every_job_still_ends_ready()
+    public async Task With_503s_429_bursts_and_a_refused_key_window_every_job_ends_ready_and_each_is_created_exactly_once()
     {
+        // Only faults that prove nothing was created: a 503 in the provider's JSON, 429 bursts, and a
+        // few seconds in which the key is refused (401). None of them may fail a job or buy a task twice.
         const int jobs = 60;
-        _simulator = await KlingSimulator.StartAsync(new SimulatorOptions
+        var options = new SimulatorOptions
         {
             QueueSeconds = 0.3, ProcessingSeconds = 1, SlowerFactor = 1, Jitter = 0.3, Seed = 11,
             MaxConcurrentTasks = 20,
             ServerErrorRate = 0.10,
-            HangRate = 0.05, HangSeconds = 4,
             ThrottleBurstEverySeconds = 3, ThrottleBurstSeconds = 1.5, ThrottleRetryAfterSeconds = 1,
-        });
+            UnauthorizedForSeconds = 4, UnauthorizedStatusCode = 401,
+        };
+        _simulator = await KlingSimulator.StartAsync(options);
         await StartServicesAsync(1, new Dictionary<string, string>
         {
             ["Kling__MaxConcurrentTasks"] = "20",
@@ -91,19 +95,31 @@ public sealed class AccountProtectionTests(InfrastructureFixture infrastructure,
             ["Generation__CreateRetryMinInterval"] = "00:00:00.200",
             ["Generation__CreateRetryMaxInterval"] = "00:00:02",
         });
+        var started = System.Diagnostics.Stopwatch.StartNew();
 
+        // UnauthorizedForSeconds counts from the simulator's start, which the service's start outlasts:
+        // the same window is opened again as the jobs arrive, so their first create calls meet it.
+        _simulator.Board.RefuseKeysFor(TimeSpan.FromSeconds(options.UnauthorizedForSeconds), options.UnauthorizedStatusCode);
         await _client.SendAsync(Commands(jobs));
         var ended = await _client.WaitForTerminalAsync(jobs, TimeSpan.FromMinutes(4));
         var stats = _simulator.Board.Stats();
         var failures = _client.Terminal.OfType<VideoFailed>().Select(f => $"{f.Reason}: {f.Message}").Take(5);
-        output.WriteLine($"{ended} jobs ended; create calls {stats.CreateCalls}, 429s in bursts {stats.ThrottledInBursts}, " +
-            $"refused for the cap {stats.RejectedForConcurrency}, status calls {stats.StatusCalls}");
+        output.WriteLine($"{ended} jobs ended in {started.Elapsed:g}; create calls {stats.CreateCalls}, tasks created {stats.TasksCreated}, " +
+            $"duplicate prompts {stats.DuplicatePrompts}, 429s in bursts {stats.ThrottledInBursts}, 401s {stats.UnauthorizedAnswers}, " +
+            $"refused for the cap {stats.RejectedForConcurrency}, status calls {stats.StatusCalls}, " +
+            $"key refusals logged {_services[0].Count("Kling refused the API key")}, key accepted again logged {_services[0].Count("Kling accepts the API key again")}");
 
         Assert.Equal(jobs, ended);
         Assert.True(_client.Terminal.All(e => e is VideoReady), string.Join(Environment.NewLine, failures));
+        Assert.Empty(_client.Terminal.OfType<VideoFailed>());
         Assert.True(stats.ThrottledInBursts > 0, "The run should have met at least one 429 burst.");
-        // Hangs and 5xx happen before a task exists, so no job was paid for twice.
+        Assert.True(stats.UnauthorizedAnswers > 0, "The run should have met the refused-key window.");
+        Assert.True(_services[0].Count("Kling accepts the API key again") > 0, "Launching should have resumed once the key was accepted again.");
+        // 503s, 429s and 401s all happen before a task exists, so no job was paid for twice.
         Assert.Equal(jobs, stats.CreateCalls);
+        Assert.Equal(jobs, stats.TasksCreated);
+        Assert.Equal(0, stats.DuplicatePrompts);
+        Assert.Equal(0, stats.AcceptedThenFailed);
     }
 
     private async Task StartServicesAsync(int count, Dictionary<string, string> settings)

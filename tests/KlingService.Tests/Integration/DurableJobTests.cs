@@ -2,6 +2,7 @@ using KlingService.Contracts;
 using KlingService.Simulator;
 using KlingService.Tests.Fixtures;
 using Npgsql;
+using Xunit.Abstractions;
 
 namespace KlingService.Tests.Integration;
 
@@ -10,7 +11,7 @@ namespace KlingService.Tests.Integration;
 /// HTTP: crashes, restarts and several instances must lose no job and create no task twice.
 /// </summary>
 [Collection(InfrastructureCollection.Name)]
-public sealed class DurableJobTests(InfrastructureFixture infrastructure) : IAsyncLifetime
+public sealed class DurableJobTests(InfrastructureFixture infrastructure, ITestOutputHelper output) : IAsyncLifetime
 {
     private static readonly TimeSpan JobsTimeout = TimeSpan.FromMinutes(3);
 
@@ -48,7 +49,7 @@ public sealed class DurableJobTests(InfrastructureFixture infrastructure) : IAsy
         await _client.SendAsync(commands);
 
         // Every task created and its id stored, most still generating: kill -9, start again.
-        await WaitUntilAsync(async () => (await LedgerAsync()).Recorded == jobs);
+        await WaitUntilAsync(async () => await RecordedAsync() == jobs);
         await first.KillAsync();
         await StartServiceAsync();
 
@@ -58,24 +59,48 @@ public sealed class DurableJobTests(InfrastructureFixture infrastructure) : IAsy
     }
 
     [Fact]
-    public async Task Killing_the_service_mid_create_loses_no_job_and_repeats_only_the_creates_caught_in_flight()
+    public async Task Killing_the_service_mid_create_loses_no_job_pays_for_none_twice_and_ends_the_creates_caught_in_flight_as_CreateOutcomeUnknown()
     {
         const int jobs = 200;
-        var first = await StartServiceAsync();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        // Some answers take 2 s to arrive in full (well within the create timeout, so never a failure):
+        // the kill always catches create calls mid-way, not only the few milliseconds of a quick one.
+        await _simulator.DisposeAsync();
+        _simulator = await KlingSimulator.StartAsync(new SimulatorOptions
+        {
+            QueueSeconds = 1, ProcessingSeconds = 8, Jitter = 0.5, Seed = 7, SlowBodyRate = 0.3, SlowBodySeconds = 2,
+        });
+        // A short create timeout: a claim its holder left mid-call is taken as abandoned CreateTimeout + 30 s after its lease lapsed.
+        var first = await StartServiceAsync(MidCreateSettings);
         var commands = Commands(jobs);
         await _client.SendAsync(commands);
 
         await WaitUntilAsync(() => Task.FromResult(_simulator.Board.Stats().CreateCalls >= jobs / 2));
         await first.KillAsync();
-        // Claimed but never recorded: the create calls whose answer died with the process.
-        var inFlight = (await LedgerAsync()).Claimed;
-        await StartServiceAsync();
+        // Claimed but never recorded: the create calls whose answer died with the process. Some reached
+        // the provider (and were charged), some not; no one can tell which, so none may be made again.
+        var inFlight = await ClaimedAsync();
+        await StartServiceAsync(MidCreateSettings);
 
         Assert.Equal(jobs, await _client.WaitForTerminalAsync(jobs, JobsTimeout));
-        await AssertSettledAsync(commands);
-        var repeated = _simulator.Board.Stats().CreateCalls - jobs;
-        Assert.InRange(repeated, 0, inFlight);
-        Console.WriteLine($"kill -9 mid-create: {inFlight} create calls in flight, {repeated} repeated after the restart");
+        var unknown = _client.Terminal.OfType<VideoFailed>().Where(f => f.Reason == VideoFailureReason.CreateOutcomeUnknown).ToList();
+        var ready = _client.Terminal.OfType<VideoReady>().Count();
+        output.WriteLine($"kill -9 mid-create: {inFlight.Count} create calls in flight, {unknown.Count} ended CreateOutcomeUnknown, {ready} ready; " +
+            $"tasks created {_simulator.Board.Stats().TasksCreated}, duplicate prompts {_simulator.Board.Stats().DuplicatePrompts}; {clock.Elapsed:g}");
+        // Every job ready but those caught in flight, and each of those CreateOutcomeUnknown.
+        await AssertSettledAsync(commands, inFlight);
+        var stats = _simulator.Board.Stats();
+
+        // Not one job paid for twice: every prompt is its job's own, and no prompt has two tasks.
+        Assert.Equal(0, stats.DuplicatePrompts);
+        // The jobs caught in flight, and only those, end as CreateOutcomeUnknown, saying they may have been charged.
+        Assert.True(inFlight.Count > 0, "The kill should have caught at least one create call in flight.");
+        Assert.Subset(inFlight, unknown.Select(f => f.RequestId).ToHashSet());
+        Assert.InRange(unknown.Count, 1, inFlight.Count);
+        Assert.All(unknown, f => Assert.Contains("a task may have been created and charged", f.Message, StringComparison.Ordinal));
+        Assert.Equal(jobs - unknown.Count, ready);
+        // Each ready job has its one task; a job caught in flight has one task or none (the call may not have arrived).
+        Assert.InRange(stats.TasksCreated - ready, 0, unknown.Count);
     }
 
     [Fact]
@@ -137,45 +162,78 @@ public sealed class DurableJobTests(InfrastructureFixture infrastructure) : IAsy
         Assert.Equal(jobs, _simulator.Board.Stats().CreateCalls);
     }
 
-    private async Task<ServiceProcess> StartServiceAsync()
+    // A short create timeout: a create claim whose holder died is taken as abandoned (and ended as
+    // CreateOutcomeUnknown) CreateTimeout + 30 s after its lease lapsed, not 150 s.
+    private static readonly Dictionary<string, string> MidCreateSettings = new() { ["Kling__CreateTimeout"] = "00:00:05" };
+
+    private async Task<ServiceProcess> StartServiceAsync(IDictionary<string, string>? settings = null)
     {
-        // A short request timeout keeps create claims short, so a crashed attempt's claim lapses quickly.
-        var service = await ServiceProcess.StartAsync(_environment, _simulator.BaseAddress, _simulator.Options.ApiKey,
-            new Dictionary<string, string> { ["Kling__RequestTimeout"] = "00:00:05" });
+        var all = new Dictionary<string, string> { ["Kling__RequestTimeout"] = "00:00:05" };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+        {
+            all[key] = value;
+        }
+
+        var service = await ServiceProcess.StartAsync(_environment, _simulator.BaseAddress, _simulator.Options.ApiKey, all);
         _services.Add(service);
         return service;
     }
 
     private static List<GenerateVideo> Commands(int count) =>
         Enumerable.Range(0, count)
-            .Select(i => new GenerateVideo(Guid.NewGuid(), Images.Base64Png(), $"job {i}", i % 3 == 0 ? VideoMode.Professional : VideoMode.Standard, i % 2 == 0 ? 5 : 10))
+            // Each job its own prompt, so the simulator's DuplicatePrompts counts tasks paid for twice.
+            .Select(i => new GenerateVideo(Guid.NewGuid(), Images.Base64Png(), $"job {i} {Guid.NewGuid():N}", i % 3 == 0 ? VideoMode.Professional : VideoMode.Standard, i % 2 == 0 ? 5 : 10))
             .ToList();
 
-    /// <summary>One terminal event per request, one task per request, nothing more after things settle.</summary>
-    private async Task AssertSettledAsync(IReadOnlyCollection<GenerateVideo> commands)
+    /// <summary>
+    /// One terminal event per request, one task per request, nothing more after things settle; every
+    /// job ready, except those in <paramref name="outcomeUnknown"/>, which end as CreateOutcomeUnknown.
+    /// </summary>
+    private async Task AssertSettledAsync(IReadOnlyCollection<GenerateVideo> commands, IReadOnlySet<Guid>? outcomeUnknown = null)
     {
         // Give late duplicates (redeliveries after the restart) the chance to show up before counting.
         await Task.Delay(TimeSpan.FromSeconds(3));
+        outcomeUnknown ??= new HashSet<Guid>();
         var terminalPerRequest = _client.Terminal
             .Select(e => e switch { VideoReady r => r.RequestId, VideoFailed f => f.RequestId, _ => Guid.Empty })
             .GroupBy(id => id)
             .ToDictionary(g => g.Key, g => g.Count());
-        var failures = _client.Terminal.OfType<VideoFailed>().Select(f => $"{f.Reason}: {f.Message}").Take(5);
+        var unexpected = _client.Terminal
+            .Where(e => e is not VideoReady && !(e is VideoFailed { Reason: VideoFailureReason.CreateOutcomeUnknown } f && outcomeUnknown.Contains(f.RequestId)))
+            .ToList();
+        var failures = unexpected.OfType<VideoFailed>().Select(f => $"{f.Reason}: {f.Message}").Take(5);
 
         Assert.Equal(commands.Select(c => c.RequestId).Order(), terminalPerRequest.Keys.Order());
         Assert.All(terminalPerRequest, pair => Assert.Equal(1, pair.Value));
-        Assert.True(_client.Terminal.All(e => e is VideoReady), string.Join(Environment.NewLine, failures));
+        Assert.True(unexpected.Count == 0, string.Join(Environment.NewLine, failures));
+        Assert.All(outcomeUnknown, id => Assert.Contains(
+            _client.Terminal.OfType<VideoFailed>(), f => f.RequestId == id && f.Reason == VideoFailureReason.CreateOutcomeUnknown));
     }
 
-    private async Task<(int Recorded, int Claimed)> LedgerAsync()
+    /// <summary>Requests whose task id is recorded.</summary>
+    private async Task<int> RecordedAsync()
+    {
+        await using var connection = new NpgsqlConnection(_environment.Postgres);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT count(task_id) FROM kling_request_ledger", connection);
+        return (int)(long)(await command.ExecuteScalarAsync())!;
+    }
+
+    /// <summary>Requests under a claim and with no task: their create call was made or about to be, and its answer is not recorded.</summary>
+    private async Task<HashSet<Guid>> ClaimedAsync()
     {
         await using var connection = new NpgsqlConnection(_environment.Postgres);
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand(
-            "SELECT count(task_id), count(*) FILTER (WHERE task_id IS NULL AND ended_at IS NULL AND lease_until > now()) FROM kling_request_ledger", connection);
+            "SELECT request_id FROM kling_request_ledger WHERE claim_token IS NOT NULL AND task_id IS NULL AND ended_at IS NULL", connection);
         await using var reader = await command.ExecuteReaderAsync();
-        await reader.ReadAsync();
-        return ((int)reader.GetInt64(0), (int)reader.GetInt64(1));
+        var claimed = new HashSet<Guid>();
+        while (await reader.ReadAsync())
+        {
+            claimed.Add(reader.GetGuid(0));
+        }
+
+        return claimed;
     }
 
     private static async Task WaitUntilAsync(Func<Task<bool>> condition)
