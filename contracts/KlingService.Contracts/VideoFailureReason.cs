@@ -31,4 +31,7 @@ public enum VideoFailureReason
     /// console before sending the request again under a new RequestId.
     /// </summary>
     CreateOutcomeUnknown,
+
+    /// <summary>The client cancelled the request (<see cref="CancelVideoGeneration"/>); money was spent only if its task had been created.</summary>
+    Cancelled,
 }

@@ -24,15 +24,16 @@ public sealed class GenerateVideoConsumer(
         if (GenerateVideoValidator.FindProblem(command) is { } problem)
         {
             GenerationLog.RequestInvalid(logger, command.RequestId, problem);
-            // Answered once, not once per repeat (without a RequestId there is nothing to remember it by).
-            if (command.RequestId != Guid.Empty && !await ledger.RecordRejectedAsync(command.RequestId, cancellationToken))
+            var answer = new VideoFailed(command.RequestId, null, VideoFailureReason.InvalidRequest, problem);
+            // Recorded (without a RequestId there is nothing to remember it by); a repeat gets its first answer again.
+            if (command.RequestId != Guid.Empty && !await ledger.RecordRejectedAsync(answer, cancellationToken))
             {
-                GenerationLog.DuplicateRequest(logger, command.RequestId, AdmissionStatus.Ended);
+                await ReplayAsync(context, command.RequestId);
                 return;
             }
 
             metrics.Failed(VideoFailureReason.InvalidRequest, tracked: false);
-            await context.Publish(new VideoFailed(command.RequestId, null, VideoFailureReason.InvalidRequest, problem));
+            await context.Publish(answer);
             return;
         }
 
@@ -49,9 +50,28 @@ public sealed class GenerateVideoConsumer(
                 await context.Publish(new VideoGenerationSubmitted(
                     command.RequestId, admission.TaskId!, time.GetUtcNow(), command.Mode, command.DurationSeconds));
                 break;
+            case AdmissionStatus.Ended:
+                await ReplayAsync(context, command.RequestId);
+                break;
             default:
                 GenerationLog.DuplicateRequest(logger, command.RequestId, admission.Status);
                 break;
         }
+    }
+
+    /// <summary>
+    /// A repeat of an ended request gets its terminal event again (a new MessageId, the same content),
+    /// and nothing is spent: the documented recovery for a client that lost its event.
+    /// </summary>
+    private async Task ReplayAsync(ConsumeContext<GenerateVideo> context, Guid requestId)
+    {
+        if ((await ledger.GetRecordAsync(requestId, context.CancellationToken))?.Outcome is not { } outcome)
+        {
+            GenerationLog.DuplicateRequest(logger, requestId, AdmissionStatus.Ended);
+            return;
+        }
+
+        GenerationLog.Replayed(logger, requestId, outcome.Ready is not null ? nameof(VideoReady) : nameof(VideoFailed));
+        await context.Publish(outcome.Event, context.CancellationToken);
     }
 }

@@ -32,7 +32,8 @@ public sealed class GenerateVideoFaultConsumer(IRequestLedger ledger, KlingMetri
             ? $"The provider or the database stayed unavailable through every retry: {exception?.Message}"
             : "The service could not handle this request; it has been kept in the error queue for inspection.";
 
-        if (command.RequestId != Guid.Empty && !await ledger.EndWithoutTaskAsync(command.RequestId, claim: null, context.CancellationToken))
+        var answer = new VideoFailed(command.RequestId, null, reason, message);
+        if (command.RequestId != Guid.Empty && !await ledger.EndWithoutTaskAsync(command.RequestId, claim: null, answer, context.CancellationToken))
         {
             GenerationLog.FaultNotAnswered(logger, command.RequestId);
             return;
@@ -40,6 +41,6 @@ public sealed class GenerateVideoFaultConsumer(IRequestLedger ledger, KlingMetri
 
         GenerationLog.GaveUp(logger, command.RequestId, exception?.Message ?? "no detail");
         metrics.Failed(reason, tracked: false);
-        await context.Publish(new VideoFailed(command.RequestId, null, reason, message));
+        await context.Publish(answer);
     }
 }

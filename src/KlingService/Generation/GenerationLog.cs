@@ -82,4 +82,16 @@ internal static partial class GenerationLog
 
     [LoggerMessage(26, LogLevel.Warning, "A failed command for request {RequestId} is left unanswered: the request has a task, a create call under way, or has ended, and answers for itself")]
     public static partial void FaultNotAnswered(ILogger logger, Guid requestId);
+
+    [LoggerMessage(27, LogLevel.Information, "Request {RequestId} had ended; its {EventType} is published again")]
+    public static partial void Replayed(ILogger logger, Guid requestId, string eventType);
+
+    [LoggerMessage(28, LogLevel.Information, "Request {RequestId} cancelled by its client ({Effect})")]
+    public static partial void Cancelled(ILogger logger, Guid requestId, CancelEffect effect);
+
+    [LoggerMessage(29, LogLevel.Information, "{Count} job records past their retention period were deleted")]
+    public static partial void RecordsDeleted(ILogger logger, int count);
+
+    [LoggerMessage(30, LogLevel.Warning, "Deleting expired job records failed; trying again later: {Message}")]
+    public static partial void RecordCleanupFailed(ILogger logger, string message);
 }

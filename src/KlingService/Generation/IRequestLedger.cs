@@ -25,7 +25,7 @@ public interface IRequestLedger
     /// Records a request refused before anything was spent. False when the request is known
     /// already: a repeat, answered before or governed by its first command.
     /// </summary>
-    ValueTask<bool> RecordRejectedAsync(Guid requestId, CancellationToken cancellationToken);
+    ValueTask<bool> RecordRejectedAsync(VideoFailed answer, CancellationToken cancellationToken);
 
     /// <summary>
     /// Claims the oldest waiting request that is due, for <paramref name="lease"/>, when fewer than
@@ -54,17 +54,40 @@ public interface IRequestLedger
     ValueTask<bool> PostponeAsync(Guid requestId, Guid claim, TimeSpan delay, bool failedAttempt, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Ends a request that has no task. With a <paramref name="claim"/>, only while that claim holds;
-    /// without one, only when no claim is open (no create call may be under way). False when the
-    /// request was not ended here, so its terminal event belongs to someone else.
+    /// Ends a request that has no task, answered with <paramref name="answer"/>. With a
+    /// <paramref name="claim"/>, only while that claim holds; without one, only when no claim is open
+    /// (no create call may be under way). False when the request was not ended here, or its client
+    /// was already answered (it was cancelled): then the caller announces nothing.
     /// </summary>
-    ValueTask<bool> EndWithoutTaskAsync(Guid requestId, Guid? claim, CancellationToken cancellationToken);
+    ValueTask<bool> EndWithoutTaskAsync(Guid requestId, Guid? claim, VideoFailed answer, CancellationToken cancellationToken);
 
-    /// <summary>Ends every waiting request admitted before <paramref name="admittedBefore"/> that has no task and no open claim; returns their ids.</summary>
-    ValueTask<IReadOnlyList<Guid>> EndAllWaitingAsync(DateTimeOffset admittedBefore, CancellationToken cancellationToken);
+    /// <summary>
+    /// Ends every waiting request admitted before <paramref name="admittedBefore"/> that has no task
+    /// and no open claim, answered with <paramref name="reason"/> and <paramref name="message"/>; returns their ids.
+    /// </summary>
+    ValueTask<IReadOnlyList<Guid>> EndAllWaitingAsync(
+        DateTimeOffset admittedBefore, VideoFailureReason reason, string message, CancellationToken cancellationToken);
 
-    /// <summary>Records that the request's job ended (ready or failed): its slot is free and repeats are ignored.</summary>
-    ValueTask RecordEndedAsync(Guid requestId, CancellationToken cancellationToken);
+    /// <summary>
+    /// Records that the request's job ended: its slot is free, repeats get <paramref name="outcome"/>
+    /// again. A cancelled request keeps the answer its client already had.
+    /// </summary>
+    ValueTask RecordEndedAsync(Guid requestId, JobOutcome? outcome, CancellationToken cancellationToken);
+
+    /// <summary>Records the provider's last report on a generating job, for the status query.</summary>
+    ValueTask RecordProgressAsync(Guid requestId, string? status, int? progressPercent, int? etaSeconds, CancellationToken cancellationToken);
+
+    /// <summary>The request's record, read without locking it; null when there is none.</summary>
+    ValueTask<JobRecord?> GetRecordAsync(Guid requestId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Cancels a request that has not ended, answering it with <paramref name="answer"/> (a waiting
+    /// one ends; one with a create call under way or a task keeps its slot until the provider is done).
+    /// </summary>
+    ValueTask<(CancelEffect Effect, string? TaskId)> CancelAsync(Guid requestId, Func<CancelEffect, VideoFailed> answer, CancellationToken cancellationToken);
+
+    /// <summary>Deletes the records of requests that ended before <paramref name="endedBefore"/>; returns how many.</summary>
+    ValueTask<int> DeleteEndedBeforeAsync(DateTimeOffset endedBefore, CancellationToken cancellationToken);
 
     /// <summary>What the ledger knows of a request, or null when it knows nothing.</summary>
     ValueTask<LedgerEntry?> FindAsync(Guid requestId, CancellationToken cancellationToken);

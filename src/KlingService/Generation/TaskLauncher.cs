@@ -409,7 +409,8 @@ public sealed class TaskLauncher(
 
         // Only the jobs that waited through the whole grace: newer ones get their own, and the
         // probes go on, so a key that works again is noticed.
-        var ended = await ledger.EndAllWaitingAsync(now - _options.UnauthorizedGrace, stoppingToken);
+        var message = UnauthorizedMessage("no create call was accepted");
+        var ended = await ledger.EndAllWaitingAsync(now - _options.UnauthorizedGrace, VideoFailureReason.Unauthorized, message, stoppingToken);
         if (ended.Count == 0)
         {
             return;
@@ -419,9 +420,7 @@ public sealed class TaskLauncher(
         foreach (var requestId in ended)
         {
             metrics.Failed(VideoFailureReason.Unauthorized, tracked: false);
-            await AnnounceAsync(
-                new VideoFailed(requestId, null, VideoFailureReason.Unauthorized, UnauthorizedMessage("no create call was accepted")),
-                null, requestId, stoppingToken);
+            await AnnounceAsync(new VideoFailed(requestId, null, VideoFailureReason.Unauthorized, message), null, requestId, stoppingToken);
         }
     }
 
@@ -436,21 +435,23 @@ public sealed class TaskLauncher(
     private async Task EndAsync(PendingCreate job, VideoFailureReason reason, string message, CancellationToken stoppingToken)
     {
         var requestId = job.Command.RequestId;
+        var answer = new VideoFailed(requestId, null, reason, message);
         var ended = false;
         await Backoff.RetryAsync(
-            async token => ended = await ledger.EndWithoutTaskAsync(requestId, ClaimOf(job), token),
+            async token => ended = await ledger.EndWithoutTaskAsync(requestId, ClaimOf(job), answer, token),
             (e, _) => GenerationLog.LaunchFailed(logger, e.Message),
             time,
             stoppingToken);
         if (!ended)
         {
-            // The claim was lost: whoever holds the request now answers for it.
+            // The claim was lost (whoever holds the request now answers for it), or the client
+            // cancelled and already has its answer.
             GenerationLog.ClaimLost(logger, requestId);
             return;
         }
 
         metrics.Failed(reason, tracked: false);
-        await AnnounceAsync(new VideoFailed(requestId, null, reason, message), null, requestId, stoppingToken);
+        await AnnounceAsync(answer, null, requestId, stoppingToken);
     }
 
     /// <summary>

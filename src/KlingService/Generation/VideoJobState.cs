@@ -50,6 +50,9 @@ public sealed class VideoJobState : SagaStateMachineInstance, ISagaVersion
     /// <summary>Consecutive checks the provider answered 404 (it does not know the task).</summary>
     public int NotFoundChecks { get; set; }
 
+    /// <summary>The client cancelled: the task is followed to its end, and nothing more is published.</summary>
+    public bool Cancelled { get; set; }
+
     /// <summary>When the pending status check is due; a repeated Submitted re-arms it only when it is missing or overdue.</summary>
     public DateTimeOffset? NextCheckAt { get; set; }
 

@@ -26,6 +26,11 @@ public sealed class VideoJobStateMachine : MassTransitStateMachine<VideoJobState
                 TaskId = context.Message.TaskId,
             });
         });
+        Event(() => Silence, e =>
+        {
+            e.CorrelateById(context => context.Message.CorrelationId);
+            e.OnMissingInstance(m => m.Discard());
+        });
         Event(() => Rearm, e =>
         {
             e.CorrelateById(context => context.Message.CorrelationId);
@@ -87,6 +92,8 @@ public sealed class VideoJobStateMachine : MassTransitStateMachine<VideoJobState
                     context => DeadlineDelay(context.Saga, options.Value, time)),
             When(Submitted, context => !CheckIsMissing(context.Saga, options.Value, time))
                 .Then(context => GenerationLog.DuplicateRequest(logger, context.Saga.RequestId, AdmissionStatus.Submitted)),
+            When(Silence)
+                .Then(context => context.Saga.Cancelled = true),
             // The sweeper saw the scheduler holds no check, or no deadline, for this job: arm what is
             // missing, and only that, so a pending check is never pushed later.
             When(Rearm, context => context.Message.CheckMissing)
@@ -106,9 +113,8 @@ public sealed class VideoJobStateMachine : MassTransitStateMachine<VideoJobState
                             GenerationLog.TaskSucceeded(logger, context.Saga.TaskId, context.Saga.RequestId, taken);
                             metrics.Succeeded(taken, context.Saga.ChecksMade);
                         })
-                        .Publish(context => Ready(context.Saga, time.GetUtcNow()))
+                        .ThenAsync(context => EndAsync(context, Ready(context.Saga, time.GetUtcNow())))
                         .Unschedule(Deadline)
-                        .ThenAsync(RecordEnded)
                         .Finalize(),
                     notReady => notReady.IfElse(context => context.Saga.Verdict == CheckVerdict.Failed,
                         failed => failed
@@ -117,20 +123,20 @@ public sealed class VideoJobStateMachine : MassTransitStateMachine<VideoJobState
                                 GenerationLog.TaskFailed(logger, context.Saga.TaskId, context.Saga.RequestId, VideoFailureReason.GenerationFailed, context.Saga.FailureMessage!);
                                 metrics.Failed(VideoFailureReason.GenerationFailed, tracked: true, context.Saga.ChecksMade);
                             })
-                            .Publish(context => new VideoFailed(context.Saga.RequestId, context.Saga.TaskId, VideoFailureReason.GenerationFailed, context.Saga.FailureMessage!))
+                            .ThenAsync(context => EndAsync(
+                                context, new VideoFailed(context.Saga.RequestId, context.Saga.TaskId, VideoFailureReason.GenerationFailed, context.Saga.FailureMessage!)))
                             .Unschedule(Deadline)
-                            .ThenAsync(RecordEnded)
                             .Finalize(),
                         running => running.IfElse(context => DeadlinePassed(context.Saga, options.Value, time),
                             // Every check looks at the deadline too, so a lost deadline message cannot keep a job alive.
                             late => late
                                 .Then(context => TimedOut(context.Saga))
-                                .Publish(context => TimedOutEvent(context.Saga))
+                                .ThenAsync(context => EndAsync(context, TimedOutEvent(context.Saga)))
                                 .Unschedule(Deadline)
-                                .ThenAsync(RecordEnded)
                                 .Finalize(),
                             onTime => onTime
-                                .If(context => context.Saga.Changed, changed => changed
+                                .ThenAsync(RecordProgressAsync)
+                                .If(context => context.Saga.Changed && !context.Saga.Cancelled, changed => changed
                                     .Then(context => GenerationLog.TaskProgressed(logger, context.Saga.TaskId, context.Saga.RequestId, context.Saga.Status!, context.Saga.ProgressPercent, context.Saga.EtaSeconds))
                                     .Publish(context => new VideoGenerationProgressed(
                                         context.Saga.RequestId, context.Saga.TaskId, context.Saga.Status!, context.Saga.ProgressPercent, context.Saga.EtaSeconds)))
@@ -140,9 +146,8 @@ public sealed class VideoJobStateMachine : MassTransitStateMachine<VideoJobState
                                     context => policy.NextCheck(context.Saga))))),
             When(Deadline.Received)
                 .Then(context => TimedOut(context.Saga))
-                .Publish(context => TimedOutEvent(context.Saga))
+                .ThenAsync(context => EndAsync(context, TimedOutEvent(context.Saga)))
                 .Unschedule(StatusCheck)
-                .ThenAsync(RecordEnded)
                 .Finalize());
 
         void TimedOut(VideoJobState job)
@@ -162,6 +167,8 @@ public sealed class VideoJobStateMachine : MassTransitStateMachine<VideoJobState
     public Event<VideoGenerationSubmitted> Submitted { get; private set; } = null!;
 
     public Event<RearmVideoJob> Rearm { get; private set; } = null!;
+
+    public Event<SilenceVideoJob> Silence { get; private set; } = null!;
 
     public Schedule<VideoJobState, CheckVideoStatus> StatusCheck { get; private set; } = null!;
 
@@ -192,8 +199,35 @@ public sealed class VideoJobStateMachine : MassTransitStateMachine<VideoJobState
     private static async Task<bool> StartsALifeAsync(BehaviorContext<VideoJobState, VideoGenerationSubmitted> context)
     {
         var entry = await context.GetServiceOrCreateInstance<IRequestLedger>().FindAsync(context.Message.RequestId, context.CancellationToken);
+        // A request cancelled while its task was being created is followed without a word.
+        context.Saga.Cancelled = entry?.Cancelled ?? false;
         return entry is null || (!entry.Ended && (entry.TaskId is null || entry.TaskId == context.Message.TaskId));
     }
+
+    /// <summary>
+    /// Ends the job: the record keeps the terminal event (for the status query and replay) and the
+    /// client hears it, unless it cancelled and has had its answer already.
+    /// </summary>
+    private static async Task EndAsync<TMessage, TEvent>(BehaviorContext<VideoJobState, TMessage> context, TEvent terminal)
+        where TMessage : class
+        where TEvent : class
+    {
+        var outcome = terminal switch
+        {
+            VideoReady ready => JobOutcome.Of(ready),
+            VideoFailed failed => JobOutcome.Of(failed),
+            _ => throw new ArgumentException($"{typeof(TEvent).Name} is not a terminal event.", nameof(terminal)),
+        };
+        await context.GetServiceOrCreateInstance<IRequestLedger>().RecordEndedAsync(context.Saga.RequestId, outcome, context.CancellationToken);
+        if (!context.Saga.Cancelled)
+        {
+            await context.Publish(terminal, context.CancellationToken);
+        }
+    }
+
+    private static async Task RecordProgressAsync(BehaviorContext<VideoJobState, CheckVideoStatus> context) =>
+        await context.GetServiceOrCreateInstance<IRequestLedger>().RecordProgressAsync(
+            context.Saga.RequestId, context.Saga.Status, context.Saga.ProgressPercent, context.Saga.EtaSeconds, context.CancellationToken);
 
     private static TimeSpan DeadlineDelay(VideoJobState job, GenerationOptions options, TimeProvider time)
     {
@@ -203,8 +237,4 @@ public sealed class VideoJobStateMachine : MassTransitStateMachine<VideoJobState
 
     private static string TimedOutMessage(GenerationOptions options) =>
         $"The task did not finish within the job deadline of {options.JobDeadline}.";
-
-    private static async Task RecordEnded<T>(BehaviorContext<VideoJobState, T> context)
-        where T : class =>
-        await context.GetServiceOrCreateInstance<IRequestLedger>().RecordEndedAsync(context.Saga.RequestId, context.CancellationToken);
 }

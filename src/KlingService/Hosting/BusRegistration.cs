@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using KlingService.Generation;
+using KlingService.Jobs;
 using KlingService.Persistence;
 using KlingService.Scheduling;
 using MassTransit;
@@ -19,6 +20,8 @@ public static class BusRegistration
         bus.SetKebabCaseEndpointNameFormatter();
         bus.AddConsumer<GenerateVideoConsumer, GenerateVideoConsumerDefinition>();
         bus.AddConsumer<GenerateVideoFaultConsumer>();
+        bus.AddConsumer<GetVideoJobConsumer, GetVideoJobConsumerDefinition>();
+        bus.AddConsumer<CancelVideoGenerationConsumer, CancelVideoGenerationConsumerDefinition>();
         var saga = bus.AddSagaStateMachine<VideoJobStateMachine, VideoJobState, VideoJobStateMachineDefinition>();
 
         if (infrastructure.IsDurable)

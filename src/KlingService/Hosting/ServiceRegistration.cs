@@ -1,4 +1,5 @@
 using KlingService.Generation;
+using KlingService.Jobs;
 using KlingService.Kling;
 using KlingService.Persistence;
 using KlingService.Scheduling;
@@ -32,6 +33,8 @@ public static class ServiceRegistration
         services.AddSingleton<LauncherSignal>();
         services.AddSingleton<ProviderAccess>();
         services.AddHostedService<TaskLauncher>();
+        services.AddOptions<JobsOptions>().Bind(configuration.GetSection(JobsOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddHostedService<JobRecordCleanup>();
 
         if (infrastructure.Postgres is { } postgres)
         {

@@ -17,7 +17,9 @@ public sealed class InMemoryRequestLedger(TimeProvider time, LauncherSignal sign
             if (_entries.TryGetValue(command.RequestId, out var known))
             {
                 return ValueTask.FromResult(
-                    known.Ended ? Admission.Ended : known.TaskId is { } taskId ? Admission.Submitted(taskId) : Admission.Waiting);
+                    known.Ended || known.CancelledAt is not null ? Admission.Ended
+                    : known.TaskId is { } taskId ? Admission.Submitted(taskId)
+                    : Admission.Waiting);
             }
 
             var now = time.GetUtcNow();
@@ -28,11 +30,13 @@ public sealed class InMemoryRequestLedger(TimeProvider time, LauncherSignal sign
         return ValueTask.FromResult(Admission.Admitted);
     }
 
-    public ValueTask<bool> RecordRejectedAsync(Guid requestId, CancellationToken cancellationToken)
+    public ValueTask<bool> RecordRejectedAsync(VideoFailed answer, CancellationToken cancellationToken)
     {
         lock (_gate)
         {
-            return ValueTask.FromResult(_entries.TryAdd(requestId, new Entry(null, null, time.GetUtcNow(), _sequence++) { Ended = true }));
+            var now = time.GetUtcNow();
+            return ValueTask.FromResult(_entries.TryAdd(
+                answer.RequestId, new Entry(null, null, now, _sequence++) { Ended = true, EndedAt = now, Outcome = JobOutcome.Of(answer) }));
         }
     }
 
@@ -76,6 +80,7 @@ public sealed class InMemoryRequestLedger(TimeProvider time, LauncherSignal sign
             {
                 outcome = (entry.Claim == claim ? TaskRecording.Recorded : TaskRecording.RecordedAfterClaimLost, null);
                 entry.TaskId = taskId;
+                entry.SubmittedAt = time.GetUtcNow();
                 entry.Claim = null;
                 entry.Command = null; // the image may be megabytes; it is not needed again
             }
@@ -99,17 +104,24 @@ public sealed class InMemoryRequestLedger(TimeProvider time, LauncherSignal sign
             entry.FailedAttempts += failedAttempt ? 1 : 0;
         });
 
-    public ValueTask<bool> EndWithoutTaskAsync(Guid requestId, Guid? claim, CancellationToken cancellationToken)
+    public async ValueTask<bool> EndWithoutTaskAsync(Guid requestId, Guid? claim, VideoFailed answer, CancellationToken cancellationToken)
     {
         lock (_gate)
         {
             _entries.TryAdd(requestId, new Entry(null, null, time.GetUtcNow(), _sequence++));
         }
 
-        return Change(requestId, entry => entry.IsWaiting && entry.Claim == claim, End);
+        var answered = false;
+        var ended = await Change(requestId, entry => entry.IsWaiting && entry.Claim == claim, entry =>
+        {
+            answered = entry.CancelledAt is null;
+            End(entry, JobOutcome.Of(answer));
+        });
+        return ended && answered;
     }
 
-    public ValueTask<IReadOnlyList<Guid>> EndAllWaitingAsync(DateTimeOffset admittedBefore, CancellationToken cancellationToken)
+    public ValueTask<IReadOnlyList<Guid>> EndAllWaitingAsync(
+        DateTimeOffset admittedBefore, VideoFailureReason reason, string message, CancellationToken cancellationToken)
     {
         List<Guid> ended;
         lock (_gate)
@@ -119,7 +131,7 @@ public sealed class InMemoryRequestLedger(TimeProvider time, LauncherSignal sign
                 .Select(e => e.Key)];
             foreach (var requestId in ended)
             {
-                End(_entries[requestId]);
+                End(_entries[requestId], JobOutcome.Of(new VideoFailed(requestId, null, reason, message)));
             }
         }
 
@@ -127,7 +139,7 @@ public sealed class InMemoryRequestLedger(TimeProvider time, LauncherSignal sign
         return ValueTask.FromResult<IReadOnlyList<Guid>>(ended);
     }
 
-    public ValueTask RecordEndedAsync(Guid requestId, CancellationToken cancellationToken)
+    public ValueTask RecordEndedAsync(Guid requestId, JobOutcome? outcome, CancellationToken cancellationToken)
     {
         lock (_gate)
         {
@@ -137,7 +149,7 @@ public sealed class InMemoryRequestLedger(TimeProvider time, LauncherSignal sign
                 _entries[requestId] = entry;
             }
 
-            End(entry);
+            End(entry, outcome);
         }
 
         signal.Pulse();
@@ -148,13 +160,88 @@ public sealed class InMemoryRequestLedger(TimeProvider time, LauncherSignal sign
     {
         lock (_gate)
         {
-            return ValueTask.FromResult(_entries.TryGetValue(requestId, out var entry) ? new LedgerEntry(entry.TaskId, entry.Ended) : null);
+            return ValueTask.FromResult(_entries.TryGetValue(requestId, out var entry)
+                ? new LedgerEntry(entry.TaskId, entry.Ended, entry.CancelledAt is not null)
+                : null);
         }
     }
 
-    private static void End(Entry entry)
+    public ValueTask RecordProgressAsync(Guid requestId, string? status, int? progressPercent, int? etaSeconds, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            if (_entries.TryGetValue(requestId, out var entry) && !entry.Ended)
+            {
+                entry.ProviderStatus = status;
+                entry.ProgressPercent = progressPercent;
+                entry.EtaSeconds = etaSeconds;
+            }
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask<JobRecord?> GetRecordAsync(Guid requestId, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            if (!_entries.TryGetValue(requestId, out var entry))
+            {
+                return ValueTask.FromResult<JobRecord?>(null);
+            }
+
+            int? position = entry.IsWaiting && entry.Command is not null
+                ? _entries.Values.Count(e => e.IsWaiting && e.Command is not null && e.Sequence <= entry.Sequence)
+                : null;
+            return ValueTask.FromResult<JobRecord?>(new JobRecord(
+                requestId, entry.TaskId, entry.Claim is not null, entry.AdmittedAt, entry.SubmittedAt, entry.EndedAt, entry.CancelledAt,
+                entry.ProviderStatus, entry.ProgressPercent, entry.EtaSeconds, position, entry.Outcome));
+        }
+    }
+
+    public ValueTask<(CancelEffect Effect, string? TaskId)> CancelAsync(
+        Guid requestId, Func<CancelEffect, VideoFailed> answer, CancellationToken cancellationToken)
+    {
+        (CancelEffect, string?) result;
+        lock (_gate)
+        {
+            if (!_entries.TryGetValue(requestId, out var entry) || entry.Ended || entry.CancelledAt is not null)
+            {
+                return ValueTask.FromResult<(CancelEffect, string?)>((CancelEffect.None, null));
+            }
+
+            var effect = entry.TaskId is not null ? CancelEffect.CancelledWhileGenerating
+                : entry.Claim is not null ? CancelEffect.CancelledWhileCreating
+                : CancelEffect.EndedWaiting;
+            entry.CancelledAt = time.GetUtcNow();
+            entry.Outcome = JobOutcome.Of(answer(effect) with { TaskId = entry.TaskId });
+            if (effect == CancelEffect.EndedWaiting)
+            {
+                End(entry, null);
+            }
+
+            result = (effect, entry.TaskId);
+        }
+
+        signal.Pulse();
+        return ValueTask.FromResult(result);
+    }
+
+    public ValueTask<int> DeleteEndedBeforeAsync(DateTimeOffset endedBefore, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            var expired = _entries.Where(e => e.Value.EndedAt < endedBefore).Select(e => e.Key).ToList();
+            expired.ForEach(requestId => _entries.Remove(requestId));
+            return ValueTask.FromResult(expired.Count);
+        }
+    }
+
+    private void End(Entry entry, JobOutcome? outcome)
     {
         entry.Ended = true;
+        entry.EndedAt ??= time.GetUtcNow();
+        entry.Outcome ??= outcome;
         entry.Claim = null;
         entry.Command = null;
     }
@@ -188,6 +275,20 @@ public sealed class InMemoryRequestLedger(TimeProvider time, LauncherSignal sign
         public string? TaskId { get; set; }
 
         public bool Ended { get; set; }
+
+        public DateTimeOffset? EndedAt { get; set; }
+
+        public DateTimeOffset? SubmittedAt { get; set; }
+
+        public DateTimeOffset? CancelledAt { get; set; }
+
+        public string? ProviderStatus { get; set; }
+
+        public int? ProgressPercent { get; set; }
+
+        public int? EtaSeconds { get; set; }
+
+        public JobOutcome? Outcome { get; set; }
 
         public Guid? Claim { get; set; }
 

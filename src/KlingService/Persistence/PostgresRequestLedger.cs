@@ -23,7 +23,19 @@ public sealed class PostgresRequestLedger(NpgsqlDataSource dataSource, LauncherS
         RETURNING true
         """;
 
-    private const string Read = $"SELECT task_id, ended_at IS NOT NULL FROM {PostgresSchema.RequestLedger} WHERE request_id = @request_id";
+    private const string Read = $"SELECT task_id, ended_at IS NOT NULL, cancelled_at IS NOT NULL FROM {PostgresSchema.RequestLedger} WHERE request_id = @request_id";
+
+    // A plain read: a generating job's row is never locked by a status query. The queue position
+    // counts the waiting requests ahead (the backlog index serves it).
+    private const string ReadRecord = $"""
+        SELECT l.task_id, l.claim_token IS NOT NULL OR l.lease_until > now(), l.created_at, l.submitted_at, l.ended_at, l.cancelled_at,
+               l.provider_status, l.progress_percent, l.eta_seconds, l.outcome::text,
+               CASE WHEN l.task_id IS NULL AND l.ended_at IS NULL AND l.command IS NOT NULL THEN
+                   (SELECT count(*) FROM {PostgresSchema.RequestLedger} w
+                    WHERE w.task_id IS NULL AND w.ended_at IS NULL AND w.command IS NOT NULL AND w.seq <= l.seq)::integer
+               END
+        FROM {PostgresSchema.RequestLedger} l WHERE l.request_id = @request_id
+        """;
 
     // statement_timestamp(), not now(): the transaction may have waited for the lock. An open claim
     // holds a slot until it is resolved, even once its lease lapsed: a create call may be under way.
@@ -85,19 +97,21 @@ public sealed class PostgresRequestLedger(NpgsqlDataSource dataSource, LauncherS
             throw new InvalidOperationException($"Request {command.RequestId} vanished from the ledger while being admitted.");
         }
 
-        return row.GetBoolean(1) ? Admission.Ended
+        // A cancelled request is over for its client: a repeat gets the answer again.
+        return row.GetBoolean(1) || row.GetBoolean(2) ? Admission.Ended
             : row.IsDBNull(0) ? Admission.Waiting
             : Admission.Submitted(row.GetString(0));
     }
 
-    public async ValueTask<bool> RecordRejectedAsync(Guid requestId, CancellationToken cancellationToken)
+    public async ValueTask<bool> RecordRejectedAsync(VideoFailed answer, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand($"""
-            INSERT INTO {PostgresSchema.RequestLedger} (request_id, lease_until, ended_at) VALUES (@request_id, '-infinity', now())
+            INSERT INTO {PostgresSchema.RequestLedger} (request_id, lease_until, ended_at, outcome) VALUES (@request_id, '-infinity', now(), @outcome::jsonb)
             ON CONFLICT (request_id) DO NOTHING
             RETURNING true
             """);
-        command.Parameters.AddWithValue("request_id", requestId);
+        command.Parameters.AddWithValue("request_id", answer.RequestId);
+        command.Parameters.AddWithValue("outcome", Serialize(JobOutcome.Of(answer)));
         return await command.ExecuteScalarAsync(cancellationToken) is true;
     }
 
@@ -214,32 +228,39 @@ public sealed class PostgresRequestLedger(NpgsqlDataSource dataSource, LauncherS
         return postponed;
     }
 
-    public async ValueTask<bool> EndWithoutTaskAsync(Guid requestId, Guid? claim, CancellationToken cancellationToken)
+    public async ValueTask<bool> EndWithoutTaskAsync(Guid requestId, Guid? claim, VideoFailed answer, CancellationToken cancellationToken)
     {
-        // A request never admitted (its command failed before) is recorded as ended, so repeats are answered once.
+        // A request never admitted (its command failed before) is recorded as ended, so repeats get the answer again.
+        // A cancelled request keeps the answer its client already had, and is not announced twice.
         await using var command = dataSource.CreateCommand($"""
-            INSERT INTO {PostgresSchema.RequestLedger} AS l (request_id, lease_until, ended_at) VALUES (@request_id, '-infinity', now())
-            ON CONFLICT (request_id) DO UPDATE SET ended_at = now(), command = NULL, claim_token = NULL, lease_until = '-infinity'
+            INSERT INTO {PostgresSchema.RequestLedger} AS l (request_id, lease_until, ended_at, outcome) VALUES (@request_id, '-infinity', now(), @outcome::jsonb)
+            ON CONFLICT (request_id) DO UPDATE SET ended_at = now(), command = NULL, claim_token = NULL, lease_until = '-infinity',
+                outcome = coalesce(l.outcome, EXCLUDED.outcome)
             WHERE l.task_id IS NULL AND l.ended_at IS NULL
-              AND (l.claim_token = @claim OR (@claim::uuid IS NULL AND l.claim_token IS NULL))
-            RETURNING true
+              AND (l.claim_token = @claim OR (@claim::uuid IS NULL AND l.claim_token IS NULL AND l.lease_until <= now()))
+            RETURNING l.cancelled_at IS NULL
             """);
         command.Parameters.AddWithValue("request_id", requestId);
+        command.Parameters.AddWithValue("outcome", Serialize(JobOutcome.Of(answer)));
         command.Parameters.Add(new NpgsqlParameter("claim", NpgsqlTypes.NpgsqlDbType.Uuid) { Value = (object?)claim ?? DBNull.Value });
         var ended = await command.ExecuteScalarAsync(cancellationToken) is true;
         signal.Pulse();
         return ended;
     }
 
-    public async ValueTask<IReadOnlyList<Guid>> EndAllWaitingAsync(DateTimeOffset admittedBefore, CancellationToken cancellationToken)
+    public async ValueTask<IReadOnlyList<Guid>> EndAllWaitingAsync(
+        DateTimeOffset admittedBefore, VideoFailureReason reason, string message, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand($"""
-            UPDATE {PostgresSchema.RequestLedger} SET ended_at = now(), command = NULL, lease_until = '-infinity'
+            UPDATE {PostgresSchema.RequestLedger} SET ended_at = now(), command = NULL, lease_until = '-infinity',
+                outcome = jsonb_build_object('failed', jsonb_build_object('requestId', request_id, 'taskId', NULL, 'reason', @reason, 'message', @message))
             WHERE task_id IS NULL AND ended_at IS NULL AND claim_token IS NULL AND command IS NOT NULL
               AND lease_until <= now() AND created_at < @admitted_before
             RETURNING request_id
             """);
         command.Parameters.AddWithValue("admitted_before", admittedBefore);
+        command.Parameters.AddWithValue("reason", reason.ToString());
+        command.Parameters.AddWithValue("message", message);
         var ended = new List<Guid>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
@@ -250,13 +271,15 @@ public sealed class PostgresRequestLedger(NpgsqlDataSource dataSource, LauncherS
         return ended;
     }
 
-    public async ValueTask RecordEndedAsync(Guid requestId, CancellationToken cancellationToken)
+    public async ValueTask RecordEndedAsync(Guid requestId, JobOutcome? outcome, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand($"""
-            INSERT INTO {PostgresSchema.RequestLedger} (request_id, lease_until, ended_at) VALUES (@request_id, '-infinity', now())
-            ON CONFLICT (request_id) DO UPDATE SET ended_at = coalesce({PostgresSchema.RequestLedger}.ended_at, now()), command = NULL
+            INSERT INTO {PostgresSchema.RequestLedger} AS l (request_id, lease_until, ended_at, outcome) VALUES (@request_id, '-infinity', now(), @outcome::jsonb)
+            ON CONFLICT (request_id) DO UPDATE SET ended_at = coalesce(l.ended_at, now()), command = NULL,
+                outcome = coalesce(l.outcome, EXCLUDED.outcome)
             """);
         command.Parameters.AddWithValue("request_id", requestId);
+        command.Parameters.Add(new NpgsqlParameter("outcome", NpgsqlTypes.NpgsqlDbType.Text) { Value = outcome is null ? DBNull.Value : Serialize(outcome) });
         await command.ExecuteNonQueryAsync(cancellationToken);
         signal.Pulse();
     }
@@ -266,6 +289,100 @@ public sealed class PostgresRequestLedger(NpgsqlDataSource dataSource, LauncherS
         await using var read = dataSource.CreateCommand(Read);
         read.Parameters.AddWithValue("request_id", requestId);
         await using var row = await read.ExecuteReaderAsync(cancellationToken);
-        return await row.ReadAsync(cancellationToken) ? new LedgerEntry(row.IsDBNull(0) ? null : row.GetString(0), row.GetBoolean(1)) : null;
+        return await row.ReadAsync(cancellationToken)
+            ? new LedgerEntry(row.IsDBNull(0) ? null : row.GetString(0), row.GetBoolean(1), row.GetBoolean(2))
+            : null;
     }
+
+    public async ValueTask RecordProgressAsync(Guid requestId, string? status, int? progressPercent, int? etaSeconds, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand($"""
+            UPDATE {PostgresSchema.RequestLedger} SET provider_status = @status, progress_percent = @progress, eta_seconds = @eta
+            WHERE request_id = @request_id AND ended_at IS NULL
+            """);
+        command.Parameters.AddWithValue("request_id", requestId);
+        command.Parameters.Add(new NpgsqlParameter("status", NpgsqlTypes.NpgsqlDbType.Text) { Value = (object?)status ?? DBNull.Value });
+        command.Parameters.Add(new NpgsqlParameter("progress", NpgsqlTypes.NpgsqlDbType.Integer) { Value = (object?)progressPercent ?? DBNull.Value });
+        command.Parameters.Add(new NpgsqlParameter("eta", NpgsqlTypes.NpgsqlDbType.Integer) { Value = (object?)etaSeconds ?? DBNull.Value });
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public async ValueTask<JobRecord?> GetRecordAsync(Guid requestId, CancellationToken cancellationToken)
+    {
+        await using var read = dataSource.CreateCommand(ReadRecord);
+        read.Parameters.AddWithValue("request_id", requestId);
+        await using var row = await read.ExecuteReaderAsync(cancellationToken);
+        if (!await row.ReadAsync(cancellationToken))
+        {
+            return null;
+        }
+
+        return new JobRecord(
+            requestId,
+            row.IsDBNull(0) ? null : row.GetString(0),
+            row.GetBoolean(1),
+            row.GetFieldValue<DateTimeOffset>(2),
+            row.IsDBNull(3) ? null : row.GetFieldValue<DateTimeOffset>(3),
+            row.IsDBNull(4) ? null : row.GetFieldValue<DateTimeOffset>(4),
+            row.IsDBNull(5) ? null : row.GetFieldValue<DateTimeOffset>(5),
+            row.IsDBNull(6) ? null : row.GetString(6),
+            row.IsDBNull(7) ? null : row.GetInt32(7),
+            row.IsDBNull(8) ? null : row.GetInt32(8),
+            row.IsDBNull(10) ? null : row.GetInt32(10),
+            row.IsDBNull(9) ? null : JsonSerializer.Deserialize<JobOutcome>(row.GetString(9), Json));
+    }
+
+    public async ValueTask<(CancelEffect Effect, string? TaskId)> CancelAsync(
+        Guid requestId, Func<CancelEffect, VideoFailed> answer, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        CancelEffect effect;
+        string? taskId;
+        await using (var read = new NpgsqlCommand($"""
+            SELECT task_id, ended_at IS NOT NULL OR cancelled_at IS NOT NULL, claim_token IS NOT NULL OR lease_until > now()
+            FROM {PostgresSchema.RequestLedger} WHERE request_id = @request_id FOR UPDATE
+            """, connection, transaction))
+        {
+            read.Parameters.AddWithValue("request_id", requestId);
+            await using var row = await read.ExecuteReaderAsync(cancellationToken);
+            if (!await row.ReadAsync(cancellationToken) || row.GetBoolean(1))
+            {
+                return (CancelEffect.None, null);
+            }
+
+            taskId = row.IsDBNull(0) ? null : row.GetString(0);
+            effect = taskId is not null ? CancelEffect.CancelledWhileGenerating
+                : row.GetBoolean(2) ? CancelEffect.CancelledWhileCreating
+                : CancelEffect.EndedWaiting;
+        }
+
+        // A waiting request ends; one whose task exists (or may) keeps its slot until the provider is done.
+        await using (var cancel = new NpgsqlCommand($"""
+            UPDATE {PostgresSchema.RequestLedger}
+            SET cancelled_at = now(), outcome = @outcome::jsonb,
+                ended_at = CASE WHEN @ends THEN now() ELSE ended_at END,
+                command = CASE WHEN @ends THEN NULL ELSE command END
+            WHERE request_id = @request_id
+            """, connection, transaction))
+        {
+            cancel.Parameters.AddWithValue("request_id", requestId);
+            cancel.Parameters.AddWithValue("outcome", Serialize(JobOutcome.Of(answer(effect) with { TaskId = taskId })));
+            cancel.Parameters.AddWithValue("ends", effect == CancelEffect.EndedWaiting);
+            await cancel.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        signal.Pulse();
+        return (effect, taskId);
+    }
+
+    public async ValueTask<int> DeleteEndedBeforeAsync(DateTimeOffset endedBefore, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand($"DELETE FROM {PostgresSchema.RequestLedger} WHERE ended_at < @ended_before");
+        command.Parameters.AddWithValue("ended_before", endedBefore);
+        return await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private static string Serialize(JobOutcome outcome) => JsonSerializer.Serialize(outcome, Json);
 }

@@ -48,7 +48,14 @@ public static class PostgresSchema
             -- The token of the open create attempt: every write about the attempt names it.
             ADD COLUMN IF NOT EXISTS claim_token uuid NULL,
             -- Tasks created for the request besides its own (duplicate charges), for reconciliation.
-            ADD COLUMN IF NOT EXISTS orphan_task_ids text[] NOT NULL DEFAULT ARRAY[]::text[];
+            ADD COLUMN IF NOT EXISTS orphan_task_ids text[] NOT NULL DEFAULT ARRAY[]::text[],
+            -- The job record: the provider's last report, the client's cancel, and the terminal event (for status and replay).
+            ADD COLUMN IF NOT EXISTS provider_status text NULL,
+            ADD COLUMN IF NOT EXISTS progress_percent integer NULL,
+            ADD COLUMN IF NOT EXISTS eta_seconds integer NULL,
+            ADD COLUMN IF NOT EXISTS cancelled_at timestamptz NULL,
+            ADD COLUMN IF NOT EXISTS outcome jsonb NULL;
+        CREATE INDEX IF NOT EXISTS {RequestLedger}_ended ON {RequestLedger} (ended_at) WHERE ended_at IS NOT NULL;
         CREATE INDEX IF NOT EXISTS {RequestLedger}_backlog ON {RequestLedger} (seq)
             WHERE task_id IS NULL AND ended_at IS NULL AND command IS NOT NULL;
         CREATE INDEX IF NOT EXISTS {RequestLedger}_open ON {RequestLedger} (lease_until)

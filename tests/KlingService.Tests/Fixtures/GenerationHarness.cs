@@ -1,6 +1,7 @@
 using KlingService.Contracts;
 using KlingService.Generation;
 using KlingService.Hosting;
+using KlingService.Jobs;
 using KlingService.Kling;
 using MassTransit;
 using MassTransit.InMemoryTransport;
@@ -19,12 +20,13 @@ namespace KlingService.Tests.Fixtures;
 public sealed class GenerationHarness : IAsyncDisposable
 {
     private readonly ServiceProvider _provider;
-    private readonly TaskLauncher _launcher;
+    private readonly IReadOnlyList<IHostedService> _background;
 
     private GenerationHarness(ServiceProvider provider, FakeKlingApi kling, FakeTimeProvider time)
     {
         _provider = provider;
-        _launcher = provider.GetServices<IHostedService>().OfType<TaskLauncher>().Single();
+        // The harness starts the bus only; the launcher and the record cleanup are hosted services.
+        _background = [.. provider.GetServices<IHostedService>().Where(s => s is TaskLauncher or JobRecordCleanup)];
         Kling = kling;
         Time = time;
         Harness = provider.GetRequiredService<ITestHarness>();
@@ -65,8 +67,11 @@ public sealed class GenerationHarness : IAsyncDisposable
         harness.Harness.TestTimeout = TimeSpan.FromSeconds(20);
         harness.Harness.TestInactivityTimeout = TimeSpan.FromSeconds(2);
         await harness.Harness.Start();
-        // The harness starts the bus only; the launcher that turns the backlog into tasks is a hosted service.
-        await harness._launcher.StartAsync(CancellationToken.None);
+        foreach (var service in harness._background)
+        {
+            await service.StartAsync(CancellationToken.None);
+        }
+
         return harness;
     }
 
@@ -158,12 +163,20 @@ public sealed class GenerationHarness : IAsyncDisposable
         where T : class =>
         Harness.Published.Select<T>().Select(m => m.Context.Message).Where(m => filter is null || filter(m)).ToList();
 
+    /// <summary>Asks the service about a request, as a client does with the status query.</summary>
+    public async Task<VideoJobStatus> StatusAsync(Guid requestId) =>
+        (await Harness.GetRequestClient<GetVideoJob>().GetResponse<VideoJobStatus>(new GetVideoJob(requestId))).Message;
+
     public ISagaStateMachineTestHarness<VideoJobStateMachine, VideoJobState> Saga =>
         Harness.GetSagaStateMachineHarness<VideoJobStateMachine, VideoJobState>();
 
     public async ValueTask DisposeAsync()
     {
-        await _launcher.StopAsync(CancellationToken.None);
+        foreach (var service in _background)
+        {
+            await service.StopAsync(CancellationToken.None);
+        }
+
         await Harness.Stop();
         await _provider.DisposeAsync();
     }

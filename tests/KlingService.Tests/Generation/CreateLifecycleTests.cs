@@ -1,4 +1,5 @@
 using System.Net;
+using System.Reflection;
 using KlingService.Contracts;
 using KlingService.Generation;
 using KlingService.Kling;
@@ -227,10 +228,9 @@ public sealed class CreateLifecycleTests
         {
             services.AddLogging(builder => builder.AddProvider(logs));
             services.AddSingleton<InMemoryRequestLedger>();
-            services.AddSingleton<FlakyLedger>(provider => new FlakyLedger(provider.GetRequiredService<InMemoryRequestLedger>()));
-            services.AddSingleton<IRequestLedger>(provider => provider.GetRequiredService<FlakyLedger>());
+            services.AddSingleton(provider => FlakyLedger.Over(provider.GetRequiredService<InMemoryRequestLedger>()));
         });
-        var ledger = service.Services.GetRequiredService<FlakyLedger>();
+        var ledger = (FlakyLedger)(object)service.Services.GetRequiredService<IRequestLedger>();
         ledger.Outage = true;
 
         await service.SendAsync(GenerationHarness.ValidCommand());
@@ -335,35 +335,39 @@ public sealed class CreateLifecycleTests
         });
 
     /// <summary>The embedded ledger behind a switch that makes the database "away" for the writes a create attempt needs.</summary>
-    private sealed class FlakyLedger(IRequestLedger inner) : IRequestLedger
+    public class FlakyLedger : DispatchProxy
     {
-        public volatile bool Outage;
+        private IRequestLedger _inner = null!;
+        private volatile bool _outage;
 
-        public ValueTask<Admission> AdmitAsync(GenerateVideo command, string? traceParent, CancellationToken cancellationToken) =>
-            inner.AdmitAsync(command, traceParent, cancellationToken);
+        public bool Outage
+        {
+            get => _outage;
+            set => _outage = value;
+        }
 
-        public ValueTask<bool> RecordRejectedAsync(Guid requestId, CancellationToken cancellationToken) => inner.RecordRejectedAsync(requestId, cancellationToken);
+        public static IRequestLedger Over(IRequestLedger inner)
+        {
+            var ledger = Create<IRequestLedger, FlakyLedger>();
+            ((FlakyLedger)(object)ledger)._inner = inner;
+            return ledger;
+        }
 
-        public ValueTask<PendingCreate?> TakeNextAsync(int slotLimit, TimeSpan lease, TimeSpan abandonedAfter, CancellationToken cancellationToken) =>
-            inner.TakeNextAsync(slotLimit, lease, abandonedAfter, cancellationToken);
+        protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
+        {
+            if (_outage && targetMethod?.Name is nameof(IRequestLedger.RenewAsync) or nameof(IRequestLedger.RecordTaskAsync))
+            {
+                throw new TimeoutException("database away");
+            }
 
-        public ValueTask<bool> RenewAsync(Guid requestId, Guid claim, TimeSpan lease, CancellationToken cancellationToken) =>
-            Outage ? throw new TimeoutException("database away") : inner.RenewAsync(requestId, claim, lease, cancellationToken);
-
-        public ValueTask<(TaskRecording Outcome, string? ExistingTaskId)> RecordTaskAsync(Guid requestId, Guid claim, string taskId, CancellationToken cancellationToken) =>
-            Outage ? throw new TimeoutException("database away") : inner.RecordTaskAsync(requestId, claim, taskId, cancellationToken);
-
-        public ValueTask<bool> PostponeAsync(Guid requestId, Guid claim, TimeSpan delay, bool failedAttempt, CancellationToken cancellationToken) =>
-            inner.PostponeAsync(requestId, claim, delay, failedAttempt, cancellationToken);
-
-        public ValueTask<bool> EndWithoutTaskAsync(Guid requestId, Guid? claim, CancellationToken cancellationToken) =>
-            inner.EndWithoutTaskAsync(requestId, claim, cancellationToken);
-
-        public ValueTask<IReadOnlyList<Guid>> EndAllWaitingAsync(DateTimeOffset admittedBefore, CancellationToken cancellationToken) =>
-            inner.EndAllWaitingAsync(admittedBefore, cancellationToken);
-
-        public ValueTask RecordEndedAsync(Guid requestId, CancellationToken cancellationToken) => inner.RecordEndedAsync(requestId, cancellationToken);
-
-        public ValueTask<LedgerEntry?> FindAsync(Guid requestId, CancellationToken cancellationToken) => inner.FindAsync(requestId, cancellationToken);
+            try
+            {
+                return targetMethod!.Invoke(_inner, args);
+            }
+            catch (TargetInvocationException e) when (e.InnerException is not null)
+            {
+                throw e.InnerException;
+            }
+        }
     }
 }

@@ -254,7 +254,7 @@ public sealed class GenerateVideoConsumerTests
     }
 
     [Fact]
-    public async Task A_repeated_command_creates_no_second_task_and_no_second_terminal_event()
+    public async Task A_repeated_command_creates_no_second_task_while_it_runs_and_gets_the_same_answer_again_after_it_ended()
     {
         await using var service = await GenerationHarness.StartAsync();
         service.Kling.ScriptStatuses(id => FakeKlingApi.Succeeded(id));
@@ -262,29 +262,36 @@ public sealed class GenerateVideoConsumerTests
 
         await Task.WhenAll(service.SendAsync(command), service.SendAsync(command), service.SendAsync(command));
         await service.PublishedAsync<VideoGenerationSubmitted>();
-        await service.AdvanceUntilPublishedAsync<VideoReady>(TimeSpan.FromSeconds(5));
+        var first = await service.AdvanceUntilPublishedAsync<VideoReady>(TimeSpan.FromSeconds(5));
+        var readyWhileRunning = service.Published<VideoReady>().Count;
 
-        // A client retry after the job ended is ignored too.
+        // A client that lost its event sends the same command again: the answer is published again.
         await service.SendAsync(command);
+        await service.EventuallyPublishedAsync<VideoReady>(r => service.Published<VideoReady>().Count == 2);
         await service.AdvanceAndSettleAsync(TimeSpan.FromMinutes(1));
 
+        Assert.Equal(1, readyWhileRunning);
         Assert.Single(service.Kling.CreatedTasks);
-        Assert.Single(service.Published<VideoReady>());
+        var answers = service.Harness.Published.Select<VideoReady>().ToList();
+        Assert.Equal(2, answers.Count);
+        Assert.All(answers, a => Assert.Equal(first, a.Context.Message));
+        Assert.NotEqual(answers[0].Context.MessageId, answers[1].Context.MessageId);
         Assert.Empty(service.Published<VideoFailed>());
     }
 
     [Fact]
-    public async Task A_repeated_invalid_command_is_answered_once()
+    public async Task A_repeated_invalid_command_gets_the_same_answer_again_and_spends_nothing()
     {
         await using var service = await GenerationHarness.StartAsync();
         var command = GenerationHarness.ValidCommand() with { DurationSeconds = 3 };
 
         await service.SendAsync(command);
-        await service.PublishedAsync<VideoFailed>();
+        var first = await service.PublishedAsync<VideoFailed>();
         await service.SendAsync(command);
-        await service.AdvanceAndSettleAsync(TimeSpan.FromSeconds(1));
+        await service.EventuallyPublishedAsync<VideoFailed>(_ => service.Published<VideoFailed>().Count == 2);
 
-        Assert.Single(service.Published<VideoFailed>());
+        Assert.All(service.Published<VideoFailed>(), f => Assert.Equal(first, f));
+        Assert.Equal(0, service.Kling.CreateAttempts);
     }
 
     [Fact]

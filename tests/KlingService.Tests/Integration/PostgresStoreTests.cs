@@ -1,3 +1,4 @@
+using KlingService.Contracts;
 using System.Collections.Concurrent;
 using KlingService.Generation;
 using KlingService.Persistence;
@@ -101,8 +102,8 @@ public sealed class PostgresStoreTests(InfrastructureFixture infrastructure) : I
         var whileCreating = await ledger.AdmitAsync(command, null, CancellationToken.None);
         await ledger.RecordTaskAsync(command.RequestId, taken!.Claim, "task-9", CancellationToken.None);
         var afterTask = await ledger.AdmitAsync(command, null, CancellationToken.None);
-        var rejectedRepeat = await ledger.RecordRejectedAsync(command.RequestId, CancellationToken.None);
-        await ledger.RecordEndedAsync(command.RequestId, CancellationToken.None);
+        var rejectedRepeat = await ledger.RecordRejectedAsync(Rejected(command.RequestId), CancellationToken.None);
+        await ledger.RecordEndedAsync(command.RequestId, null, CancellationToken.None);
         var afterEnd = await ledger.AdmitAsync(command, null, CancellationToken.None);
 
         Assert.Equal(AdmissionStatus.Admitted, first.Status);
@@ -120,8 +121,8 @@ public sealed class PostgresStoreTests(InfrastructureFixture infrastructure) : I
         var ledger = NewLedger();
         var requestId = Guid.NewGuid();
 
-        var first = await ledger.RecordRejectedAsync(requestId, CancellationToken.None);
-        var repeat = await ledger.RecordRejectedAsync(requestId, CancellationToken.None);
+        var first = await ledger.RecordRejectedAsync(Rejected(requestId), CancellationToken.None);
+        var repeat = await ledger.RecordRejectedAsync(Rejected(requestId), CancellationToken.None);
 
         Assert.True(first);
         Assert.False(repeat);
@@ -164,17 +165,17 @@ public sealed class PostgresStoreTests(InfrastructureFixture infrastructure) : I
 
         var staleRenew = await ledger.RenewAsync(command.RequestId, first!.Claim, TimeSpan.FromMinutes(1), CancellationToken.None);
         var stalePostpone = await ledger.PostponeAsync(command.RequestId, first.Claim, TimeSpan.Zero, failedAttempt: true, CancellationToken.None);
-        var staleEnd = await ledger.EndWithoutTaskAsync(command.RequestId, first.Claim, CancellationToken.None);
-        var unclaimedEnd = await ledger.EndWithoutTaskAsync(command.RequestId, claim: null, CancellationToken.None);
+        var staleEnd = await ledger.EndWithoutTaskAsync(command.RequestId, first.Claim, Rejected(Guid.Empty), CancellationToken.None);
+        var unclaimedEnd = await ledger.EndWithoutTaskAsync(command.RequestId, claim: null, Rejected(Guid.Empty), CancellationToken.None);
         // The first holder's call comes back late: the request has no task yet, so it is recorded all the same.
         var late = await ledger.RecordTaskAsync(command.RequestId, first.Claim, "task-late", CancellationToken.None);
         // The second holder's call made a second task: a duplicate charge, reported with the first task's id.
         var duplicate = await ledger.RecordTaskAsync(command.RequestId, second!.Claim, "task-second", CancellationToken.None);
-        await ledger.RecordEndedAsync(command.RequestId, CancellationToken.None);
+        await ledger.RecordEndedAsync(command.RequestId, null, CancellationToken.None);
         var givenUp = GenerationHarness.ValidCommand();
         await ledger.AdmitAsync(givenUp, null, CancellationToken.None);
         var givenUpClaim = await ledger.TakeNextAsync(5, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5), CancellationToken.None);
-        await ledger.EndWithoutTaskAsync(givenUp.RequestId, givenUpClaim!.Claim, CancellationToken.None);
+        await ledger.EndWithoutTaskAsync(givenUp.RequestId, givenUpClaim!.Claim, Rejected(Guid.Empty), CancellationToken.None);
         var afterEnd = await ledger.RecordTaskAsync(givenUp.RequestId, givenUpClaim.Claim, "task-orphan", CancellationToken.None);
 
         Assert.False(staleRenew);
@@ -201,8 +202,8 @@ public sealed class PostgresStoreTests(InfrastructureFixture infrastructure) : I
         await ledger.RecordTaskAsync(withTask!.Command.RequestId, withTask.Claim, "task-1", CancellationToken.None);
         var beingCreated = await ledger.TakeNextAsync(5, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5), CancellationToken.None);
 
-        var tooRecent = await ledger.EndAllWaitingAsync(DateTimeOffset.UtcNow.AddMinutes(-5), CancellationToken.None);
-        var ended = await ledger.EndAllWaitingAsync(DateTimeOffset.UtcNow.AddMinutes(1), CancellationToken.None);
+        var tooRecent = await ledger.EndAllWaitingAsync(DateTimeOffset.UtcNow.AddMinutes(-5), VideoFailureReason.Unauthorized, "key refused", CancellationToken.None);
+        var ended = await ledger.EndAllWaitingAsync(DateTimeOffset.UtcNow.AddMinutes(1), VideoFailureReason.Unauthorized, "key refused", CancellationToken.None);
 
         Assert.Empty(tooRecent);
         Assert.Equal(commands.Skip(2).Select(c => c.RequestId).Order(), ended.Order());
@@ -234,7 +235,7 @@ public sealed class PostgresStoreTests(InfrastructureFixture infrastructure) : I
         var firstFive = taken.Select(t => t.Command.Prompt).Order().ToList();
         await ledger.RecordTaskAsync(commands[0].RequestId, taken.Single(t => t.Command.RequestId == commands[0].RequestId).Claim, "task-0", CancellationToken.None);
         var stillFull = await ledger.TakeNextAsync(5, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5), CancellationToken.None);
-        await ledger.RecordEndedAsync(commands[0].RequestId, CancellationToken.None);
+        await ledger.RecordEndedAsync(commands[0].RequestId, null, CancellationToken.None);
         var afterRelease = await ledger.TakeNextAsync(5, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5), CancellationToken.None);
 
         Assert.Equal(commands.Take(5).Select(c => c.Prompt).Order(), firstFive);
@@ -321,4 +322,6 @@ public sealed class PostgresStoreTests(InfrastructureFixture infrastructure) : I
         await session.CommitAsync(CancellationToken.None);
         return job;
     }
+
+    private static VideoFailed Rejected(Guid requestId) => new(requestId, null, VideoFailureReason.InvalidRequest, "Prompt: required");
 }
