@@ -62,6 +62,19 @@ public sealed class BusClient : IAsyncDisposable
         await Task.WhenAll(commands.Select(command => endpoint.Send(command)));
     }
 
+    /// <summary>The status query, as a .NET client team makes it.</summary>
+    public async Task<VideoJobStatus> StatusAsync(Guid requestId)
+    {
+        var client = _bus.CreateRequestClient<GetVideoJob>(new Uri("queue:get-video-job"), RequestTimeout.After(s: 30));
+        return (await client.GetResponse<VideoJobStatus>(new GetVideoJob(requestId))).Message;
+    }
+
+    public async Task CancelAsync(Guid requestId)
+    {
+        var endpoint = await _bus.GetSendEndpoint(new Uri("queue:cancel-video-generation"));
+        await endpoint.Send(new CancelVideoGeneration(requestId));
+    }
+
     /// <summary>Waits until <paramref name="count"/> jobs have ended, or the timeout passes; returns how many did.</summary>
     public async Task<int> WaitForTerminalAsync(int count, TimeSpan timeout)
     {
