@@ -12,7 +12,7 @@ if (settings.Runs("polling"))
     PollingBenchmark.Run(settings, table);
 }
 
-if (settings.Runs("pipeline") || settings.Runs("slots") || settings.Runs("scale"))
+if (settings.Runs("pipeline") || settings.Runs("slots") || settings.Runs("scale") || settings.Runs("status"))
 {
     await using var infrastructure = await RealInfrastructure.StartAsync();
     if (settings.Runs("pipeline"))
@@ -28,6 +28,11 @@ if (settings.Runs("pipeline") || settings.Runs("slots") || settings.Runs("scale"
     if (settings.Runs("scale"))
     {
         await ScaleBenchmark.RunAsync(infrastructure, settings, table);
+    }
+
+    if (settings.Runs("status"))
+    {
+        await StatusQueryBenchmark.RunAsync(infrastructure, settings, table);
     }
 }
 
