@@ -1,4 +1,5 @@
 using KlingService.Generation;
+using KlingService.Outbox;
 using MassTransit;
 using MassTransit.Saga;
 using Npgsql;
@@ -21,6 +22,10 @@ public sealed class PostgresSagaRepositoryContextFactory(
         await using var session = await SagaSession.BeginAsync(dataSource, context.CancellationToken);
         await next.Send(new PostgresSagaRepositoryContext<T>(session, context, factory));
         await session.CommitAsync(context.CancellationToken);
+        if (session.Finalized)
+        {
+            TestFaultHook.AfterSagaFinalCommit();
+        }
     }
 
     public Task SendQuery<T>(ConsumeContext<T> context, ISagaQuery<VideoJobState> query, IPipe<SagaRepositoryQueryContext<VideoJobState, T>> next)

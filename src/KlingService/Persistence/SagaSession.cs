@@ -82,6 +82,9 @@ public sealed class SagaSession : IAsyncDisposable
         }
     }
 
+    /// <summary>True once this session deleted its saga: the job ended, and the commit is its final one.</summary>
+    public bool Finalized { get; private set; }
+
     public async Task DeleteAsync(VideoJobState job, CancellationToken cancellationToken)
     {
         await using var command = Command($"DELETE FROM {PostgresSchema.VideoJobs} WHERE correlation_id = @id AND version = @expected");
@@ -91,6 +94,8 @@ public sealed class SagaSession : IAsyncDisposable
         {
             throw new SagaConcurrencyException(job.CorrelationId, job.Version);
         }
+
+        Finalized = true;
     }
 
     public Task CommitAsync(CancellationToken cancellationToken) => _transaction.CommitAsync(cancellationToken);
