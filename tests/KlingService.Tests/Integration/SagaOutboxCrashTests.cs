@@ -49,6 +49,8 @@ public sealed class SagaOutboxCrashTests(InfrastructureFixture infrastructure, I
         Assert.True(await first.WaitForExitAsync(TimeSpan.FromMinutes(1)) is not null, "The service should have died after the saga's final commit.");
         Assert.Contains("killing the process after a saga's final commit", first.Output, StringComparison.Ordinal);
         Assert.Equal(0, await CountAsync("SELECT count(*) FROM kling_video_jobs"));
+        // The event committed with the saga's end, as an outbox row waiting for the dispatcher.
+        Assert.Equal(1, await CountAsync("SELECT count(*) FROM kling_scheduled_messages WHERE message_type = 'urn:message:KlingService.Contracts:VideoReady' AND message_id = token_id"));
         await Task.Delay(TimeSpan.FromSeconds(1));
         Assert.Empty(_client.Terminal);
 
