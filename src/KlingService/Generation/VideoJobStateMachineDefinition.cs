@@ -1,3 +1,4 @@
+using KlingService.Outbox;
 using KlingService.Persistence;
 using MassTransit;
 using Microsoft.Extensions.Options;
@@ -29,7 +30,12 @@ public sealed class VideoJobStateMachineDefinition : SagaDefinition<VideoJobStat
             r.Handle<Exception>(TransientFailure.Matches);
             r.Exponential(15, TimeSpan.FromMilliseconds(50), TimeSpan.FromSeconds(15), TimeSpan.FromMilliseconds(100));
         });
-        // Events and schedules leave only once the saga's new state is saved.
-        endpointConfigurator.UseInMemoryOutbox(context);
+        // Events and schedules leave only once the saga's new state is saved. In durable mode the
+        // PostgreSQL repository is the outbox itself (they commit with the state, see
+        // PostgresSagaRepositoryContextFactory); in memory, they wait in memory for the consume to end.
+        if (context.GetService(typeof(OutboxSignal)) is null)
+        {
+            endpointConfigurator.UseInMemoryOutbox(context);
+        }
     }
 }

@@ -1,9 +1,11 @@
 using System.Text.Json.Serialization;
 using KlingService.Generation;
 using KlingService.Jobs;
+using KlingService.Outbox;
 using KlingService.Persistence;
 using KlingService.Scheduling;
 using MassTransit;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace KlingService.Hosting;
 
@@ -27,7 +29,11 @@ public static class BusRegistration
         if (infrastructure.IsDurable)
         {
             saga.PostgresRepository();
-            // Schedules go to our own scheduler endpoint, which keeps them in PostgreSQL.
+            // The saga's repository is its outbox: what it publishes, sends and schedules commits with
+            // its state, and this wakes the dispatcher that sends it (and makes the saga endpoint skip
+            // the in-memory outbox).
+            bus.TryAddSingleton<OutboxSignal>();
+            // Schedules of everything else go to our own scheduler endpoint, which keeps them in PostgreSQL.
             bus.AddMessageScheduler(SchedulerQueue.Address);
             bus.AddConsumer<ScheduleMessageConsumer, ScheduleMessageConsumerDefinition>();
             bus.AddConsumer<CancelScheduledMessageConsumer, CancelScheduledMessageConsumerDefinition>();

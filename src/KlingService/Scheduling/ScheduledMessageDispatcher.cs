@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text.Json;
+using KlingService.Outbox;
 using KlingService.Persistence;
 using KlingService.Telemetry;
 using MassTransit;
@@ -9,13 +10,15 @@ using MassTransit.Serialization;
 namespace KlingService.Scheduling;
 
 /// <summary>
-/// Sends scheduled messages when they fall due. Every instance runs one; SKIP LOCKED gives each
+/// Sends scheduled messages when they fall due, and the sagas' outbox (their publishes and sends,
+/// rows due when their transaction committed, sent as soon as an <see cref="OutboxSignal"/> says so). Every instance runs one; SKIP LOCKED gives each
 /// due row to exactly one of them, and a row is deleted only in the transaction that sent it.
 /// A row that cannot be sent is retried later and finally set aside (see
 /// <see cref="ScheduledMessageStore.DispatchDueAsync"/>), never blocking the others.
 /// </summary>
 public sealed partial class ScheduledMessageDispatcher(
     ScheduledMessageStore store,
+    OutboxSignal signal,
     IBus bus,
     IHostApplicationLifetime lifetime,
     KlingMetrics metrics,
@@ -45,7 +48,8 @@ public sealed partial class ScheduledMessageDispatcher(
                 }
                 else if (result.Handled < BatchSize)
                 {
-                    await Task.Delay(PollInterval, stoppingToken);
+                    // Until the next poll, or until a saga commits messages to send at once.
+                    await signal.WaitAsync(PollInterval, stoppingToken);
                 }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -106,6 +110,18 @@ public sealed partial class ScheduledMessageDispatcher(
                 context.CorrelationId = envelope.CorrelationId;
                 context.ConversationId = envelope.ConversationId;
                 context.InitiatorId = envelope.InitiatorId;
+                if (row.MessageId is { } messageId)
+                {
+                    // The same MessageId on every attempt: a send repeated after a crash is recognisable.
+                    context.MessageId = messageId;
+                }
+
+                if (row.IsOutboxMessage)
+                {
+                    // A saga's publish or send, not a schedule: no scheduling token.
+                    return;
+                }
+
                 context.ScheduledMessageId = row.TokenId;
                 // What a saga's Schedule compares with the token it holds, so a superseded message
                 // is ignored: set as MassTransit's own schedulers do (ScheduleSendPipe, Quartz's

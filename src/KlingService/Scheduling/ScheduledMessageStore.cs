@@ -1,4 +1,5 @@
 using KlingService.Persistence;
+using MassTransit;
 using Npgsql;
 
 namespace KlingService.Scheduling;
@@ -14,11 +15,11 @@ public sealed class ScheduledMessageStore(NpgsqlDataSource dataSource, IConfigur
     {
         // A redelivered ScheduleMessage carries the same token: the upsert keeps one row for it.
         await using var command = dataSource.CreateCommand($"""
-            INSERT INTO {PostgresSchema.ScheduledMessages} (token_id, due_at, destination, message_type, body, headers)
-            VALUES (@token_id, @due_at, @destination, @message_type, @body::jsonb, @headers::jsonb)
+            INSERT INTO {PostgresSchema.ScheduledMessages} (token_id, due_at, destination, message_type, body, headers, message_id)
+            VALUES (@token_id, @due_at, @destination, @message_type, @body::jsonb, @headers::jsonb, @message_id)
             ON CONFLICT (token_id) DO UPDATE SET due_at = EXCLUDED.due_at, destination = EXCLUDED.destination,
                 message_type = EXCLUDED.message_type, body = EXCLUDED.body, headers = EXCLUDED.headers,
-                attempts = 0, last_error = NULL
+                message_id = EXCLUDED.message_id, attempts = 0, last_error = NULL
             """);
         command.Parameters.AddWithValue("token_id", row.TokenId);
         command.Parameters.AddWithValue("due_at", row.DueAt);
@@ -26,6 +27,8 @@ public sealed class ScheduledMessageStore(NpgsqlDataSource dataSource, IConfigur
         command.Parameters.AddWithValue("message_type", row.MessageType);
         command.Parameters.AddWithValue("body", row.Body);
         command.Parameters.AddWithValue("headers", row.Headers);
+        // The MessageId the scheduled message is sent with, on every attempt.
+        command.Parameters.AddWithValue("message_id", row.MessageId ?? NewId.NextGuid());
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
@@ -64,10 +67,10 @@ public sealed class ScheduledMessageStore(NpgsqlDataSource dataSource, IConfigur
         var due = new List<ScheduledMessageRow>();
         var failed = new List<FailedDispatch>();
         await using (var select = new NpgsqlCommand($"""
-            SELECT token_id, due_at, destination, message_type, body::text, headers::text, attempts
+            SELECT token_id, due_at, destination, message_type, body::text, headers::text, attempts, message_id
             FROM {PostgresSchema.ScheduledMessages}
             WHERE due_at <= now()
-            ORDER BY due_at
+            ORDER BY due_at, seq
             LIMIT @batch
             FOR UPDATE SKIP LOCKED
             """, connection, transaction))
@@ -87,7 +90,8 @@ public sealed class ScheduledMessageStore(NpgsqlDataSource dataSource, IConfigur
                 }
 
                 due.Add(new ScheduledMessageRow(
-                    tokenId, reader.GetFieldValue<DateTimeOffset>(1), destinationUri, reader.GetString(3), reader.GetString(4), reader.GetString(5), attempts));
+                    tokenId, reader.GetFieldValue<DateTimeOffset>(1), destinationUri, reader.GetString(3), reader.GetString(4), reader.GetString(5), attempts,
+                    reader.IsDBNull(7) ? null : reader.GetGuid(7)));
             }
         }
 

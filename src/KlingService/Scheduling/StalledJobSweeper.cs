@@ -9,16 +9,18 @@ using Npgsql;
 namespace KlingService.Scheduling;
 
 /// <summary>
-/// The safety net for the one gap the in-memory outbox leaves: a saga's new state committed but the
-/// schedule it made never reached the broker (a crash or a broker outage in between). Such a job
-/// has no pending status check; its redelivered message carries a token the saga has moved past and
-/// is ignored. This finds tracked jobs with no scheduled check, or no scheduled deadline, and no
+/// A safety net. The saga's schedules now commit with its state (its outbox, see
+/// <see cref="Persistence.PostgresSagaRepositoryContextFactory"/>), so a committed job normally has
+/// its check and deadline rows; this remains the backstop for one whose row went missing anyway (set
+/// aside after failed sends, deleted by hand): its redelivered message would carry a token the saga
+/// has moved past and be ignored. This finds tracked jobs with no scheduled check, or no scheduled deadline, and no
 /// change for well over a check interval, and sends them <see cref="RearmVideoJob"/>, which makes the
 /// saga arm its check and deadline again (the deadline at the same absolute time). A repeated
 /// Submitted would not do: the saga cannot see the scheduler, and a repeat never re-arms a check the
 /// saga believes pending.
 /// It also re-announces tasks that were created and recorded but whose announcement never reached
-/// the saga (the instance died in between), so no paid task goes untracked.
+/// the saga (the instance died in between; the launcher's announcement is not in the outbox), so no
+/// paid task goes untracked.
 /// </summary>
 public sealed partial class StalledJobSweeper(
     NpgsqlDataSource dataSource,

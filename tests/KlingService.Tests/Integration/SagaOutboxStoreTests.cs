@@ -1,0 +1,77 @@
+using KlingService.Outbox;
+using KlingService.Persistence;
+using KlingService.Scheduling;
+using KlingService.Tests.Fixtures;
+using Npgsql;
+
+namespace KlingService.Tests.Integration;
+
+/// <summary>The saga's outbox rows in <c>kling_scheduled_messages</c>, on a real PostgreSQL.</summary>
+[Collection(InfrastructureCollection.Name)]
+public sealed class SagaOutboxStoreTests(InfrastructureFixture infrastructure) : IAsyncLifetime
+{
+    private NpgsqlDataSource _database = null!;
+
+    public async Task InitializeAsync()
+    {
+        var environment = await infrastructure.CreateEnvironmentAsync();
+        _database = NpgsqlDataSource.Create(environment.Postgres);
+        await PostgresSchema.EnsureCreatedAsync(_database, CancellationToken.None);
+    }
+
+    public async Task DisposeAsync() => await _database.DisposeAsync();
+
+    [Fact]
+    public async Task One_transactions_messages_are_sent_in_order_with_their_MessageIds_and_schedules_replace_cancelled_ones()
+    {
+        var store = new ScheduledMessageStore(_database);
+        var oldCheck = Guid.NewGuid();
+        await store.SaveAsync(Row(oldCheck, DateTimeOffset.UtcNow.AddSeconds(-1), messageId: null), CancellationToken.None);
+        var published = Enumerable.Range(0, 20).Select(_ => Guid.NewGuid()).ToList();
+        var newCheck = Guid.NewGuid();
+        var checkMessageId = Guid.NewGuid();
+
+        await using (var session = await SagaSession.BeginAsync(_database, CancellationToken.None))
+        {
+            var entries = new List<OutboxEntry>(published.Select(id => new OutboxEntry.DueNow(Row(id, DateTimeOffset.UtcNow, id))))
+            {
+                new OutboxEntry.Scheduled(Row(newCheck, DateTimeOffset.UtcNow.AddHours(1), checkMessageId)),
+                new OutboxEntry.Cancelled(oldCheck),
+            };
+            await session.WriteOutboxAsync(entries, CancellationToken.None);
+            await session.CommitAsync(CancellationToken.None);
+        }
+
+        var sent = new List<ScheduledMessageRow>();
+        await store.DispatchDueAsync(100, row => { sent.Add(row); return Task.CompletedTask; }, CancellationToken.None);
+
+        // The events in publish order, each as an outbox row under its MessageId; the cancelled check gone, the new one waiting.
+        Assert.Equal(published, sent.Select(r => r.TokenId));
+        Assert.All(sent, r => Assert.True(r.IsOutboxMessage));
+        await using var command = _database.CreateCommand($"SELECT token_id, message_id FROM {PostgresSchema.ScheduledMessages}");
+        await using var reader = await command.ExecuteReaderAsync();
+        Assert.True(await reader.ReadAsync());
+        Assert.Equal(newCheck, reader.GetGuid(0));
+        Assert.Equal(checkMessageId, reader.GetGuid(1));
+        Assert.False(await reader.ReadAsync());
+    }
+
+    [Fact]
+    public async Task Messages_of_a_transaction_that_did_not_commit_are_never_sent()
+    {
+        await using (var session = await SagaSession.BeginAsync(_database, CancellationToken.None))
+        {
+            var id = Guid.NewGuid();
+            await session.WriteOutboxAsync([new OutboxEntry.DueNow(Row(id, DateTimeOffset.UtcNow, id))], CancellationToken.None);
+            // Disposed without a commit: the saga's handling failed.
+        }
+
+        var result = await new ScheduledMessageStore(_database).DispatchDueAsync(10, _ => Task.CompletedTask, CancellationToken.None);
+
+        Assert.Equal(0, result.Sent);
+    }
+
+    private static ScheduledMessageRow Row(Guid token, DateTimeOffset dueAt, Guid? messageId) =>
+        new(token, dueAt, new Uri("exchange:KlingService.Contracts:VideoReady"), "urn:message:KlingService.Contracts:VideoReady", "{}", """{"headers":{}}""",
+            MessageId: messageId);
+}
