@@ -2,21 +2,37 @@ using System.Text.Json;
 
 namespace KlingService.Simulator;
 
-/// <summary>The two provider endpoints, the video download, and a stats page and fault switch for tests and benchmarks.</summary>
+/// <summary>The two provider endpoints, the video download, and a stats page and fault switches for tests and benchmarks.</summary>
 public static class SimulatorEndpoints
 {
     public const string CreatePath = "/v3/async/kling-v2.1-i2v";
     public const string ResultPath = "/v3/async/task-result";
     public const string StatsPath = "/_simulator/stats";
     public const string UnauthorizedPath = "/_simulator/unauthorized";
+    public const string VideosUnavailablePath = "/_simulator/videos/unavailable";
+    public const string VideoPath = "/videos/{taskId}.mp4";
+    private const string NotMp4Page = "<html><head><title>Sign in</title></head><body>not a video</body></html>";
 
     public static void MapSimulator(this WebApplication app)
     {
         app.MapPost(CreatePath, CreateTask);
         app.MapGet(ResultPath, GetTaskResult);
-        app.MapGet("/videos/{taskId}.mp4", GetVideo);
+        app.MapGet(VideoPath, GetVideo);
         app.MapGet(StatsPath, (TaskBoard board) => Results.Ok(board.Stats()));
         app.MapPost(UnauthorizedPath, OpenUnauthorizedWindow);
+        app.MapPost(VideosUnavailablePath, OpenVideosUnavailableWindow);
+    }
+
+    /// <summary><c>POST /_simulator/videos/unavailable?seconds=N</c>: every video download answers 503 for the next N seconds (0 ends the window).</summary>
+    private static IResult OpenVideosUnavailableWindow(double seconds, TaskBoard board)
+    {
+        if (seconds < 0 || !double.IsFinite(seconds))
+        {
+            return Results.BadRequest("seconds must be 0 or more");
+        }
+
+        board.MakeVideosUnavailableFor(TimeSpan.FromSeconds(seconds));
+        return Results.NoContent();
     }
 
     /// <summary><c>POST /_simulator/unauthorized?seconds=N&amp;status=403</c>: every provider call answers 401 or 403 for the next N seconds.</summary>
@@ -144,15 +160,44 @@ public static class SimulatorEndpoints
         });
     }
 
-    private static IResult GetVideo(string taskId, long? expires, TimeProvider time)
+    /// <summary>
+    /// <c>GET /videos/{taskId}.mp4?expires=…</c>: the task's own MP4 (<see cref="SimulatedVideo.BytesFor"/>), 403 once the URL
+    /// has expired, 503 while the video is unavailable, and otherwise the download faults the options ask for.
+    /// </summary>
+    private static IResult GetVideo(string taskId, long? expires, TaskBoard board, SimulatorOptions options, TimeProvider time)
     {
+        board.CountVideoDownload();
         if (expires is null || time.GetUtcNow().ToUnixTimeSeconds() > expires)
         {
             return Results.StatusCode(StatusCodes.Status403Forbidden);
         }
 
-        var video = typeof(SimulatorEndpoints).Assembly.GetManifestResourceStream("sample.mp4")!;
-        return Results.Stream(video, "video/mp4", $"{taskId}.mp4");
+        if (board.VideoUnavailableFor(taskId) is { } wait)
+        {
+            board.CountVideoFault();
+            return ProviderError(StatusCodes.Status503ServiceUnavailable, "video is temporarily unavailable", retryAfterSeconds: (int)Math.Max(1, Math.Ceiling(wait.TotalSeconds)));
+        }
+
+        var delivery = board.Pick(options.VideoSlowRate, options.VideoTruncateRate, options.VideoNotMp4Rate) switch
+        {
+            0 => VideoDelivery.Slow,
+            1 => VideoDelivery.Truncated,
+            2 => (VideoDelivery?)null,
+            _ => VideoDelivery.Whole,
+        };
+        if (delivery is null)
+        {
+            board.CountVideoFault();
+            return Results.Content(NotMp4Page, "text/html", System.Text.Encoding.UTF8, StatusCodes.Status200OK);
+        }
+
+        var padded = options.VideoOversizeBytes >= SimulatedVideo.BytesFor(taskId).Length + SimulatedVideo.FreeBoxHeaderBytes;
+        if (delivery != VideoDelivery.Whole || padded)
+        {
+            board.CountVideoFault();
+        }
+
+        return new VideoResult(taskId, options.VideoOversizeBytes, delivery.Value, TimeSpan.FromSeconds(options.VideoSlowSeconds), time);
     }
 
     private static IResult ProviderError(int status, string message, int? retryAfterSeconds = null) =>

@@ -107,6 +107,42 @@ public sealed class SimulatorOptions
     /// <summary>How long the video URL stays valid.</summary>
     public int VideoUrlTtlSeconds { get; set; } = 3600;
 
+    /// <summary>
+    /// Share of video downloads whose 200 headers (with the full Content-Length) go out at once while the body
+    /// trickles in pieces and completes only after <see cref="VideoSlowSeconds"/>: a download timeout must cover the body.
+    /// <see cref="VideoSlowRate"/>, <see cref="VideoTruncateRate"/> and <see cref="VideoNotMp4Rate"/> are exclusive outcomes of one roll.
+    /// </summary>
+    public double VideoSlowRate { get; set; }
+
+    public double VideoSlowSeconds { get; set; } = 45;
+
+    /// <summary>
+    /// Share of video downloads that declare the full Content-Length, send about half the bytes, then abort the
+    /// connection: the client must see an error or a short body, never a shorter file taken for the whole one.
+    /// </summary>
+    public double VideoTruncateRate { get; set; }
+
+    /// <summary>
+    /// Share of video downloads answered 200 with an HTML page (<c>text/html</c>) instead of the video, as a CDN's
+    /// login or error page would be: only the content type and the missing <c>ftyp</c> box tell it apart.
+    /// </summary>
+    public double VideoNotMp4Rate { get; set; }
+
+    /// <summary>
+    /// When above 0, every video download is a valid MP4 of exactly this many bytes: the task's video (starting with
+    /// its <c>ftyp</c> box) followed by a <c>free</c> box padding it to this size, streamed in chunks without being held
+    /// in memory. A size too small to hold the task's video and an empty <c>free</c> box serves the video as it is.
+    /// Slow and truncated deliveries apply to the padded video too.
+    /// </summary>
+    public long VideoOversizeBytes { get; set; }
+
+    /// <summary>
+    /// Seconds after a task's video becomes available (its finish time) during which downloading it answers 503 with
+    /// a Retry-After, as a CDN that has not caught up yet: a client must retry. 0 = available at once.
+    /// <c>POST /_simulator/videos/unavailable?seconds=N</c> makes every download answer 503 for the next N seconds.
+    /// </summary>
+    public double VideoUnavailableForSeconds { get; set; }
+
     /// <summary>Seed for the fault and jitter dice; null picks one.</summary>
     public int? Seed { get; set; }
 }

@@ -12,6 +12,8 @@ namespace KlingService.Simulator;
 /// <param name="DuplicatePrompts">Tasks created with a prompt an earlier task already had: duplicate charges when every job has its own prompt.</param>
 /// <param name="UnauthorizedAnswers">Calls answered 401 or 403: a wrong key, or any call during an unauthorized window.</param>
 /// <param name="LengthRequiredAnswers">Create calls refused with 411 because they carried no Content-Length.</param>
+/// <param name="VideoDownloads">Calls to the video download endpoint, whatever their answer.</param>
+/// <param name="VideoFaults">Video downloads answered with an injected fault: 503 while unavailable, slow, truncated, not an MP4 or oversize. An expired URL's 403 is not one.</param>
 public sealed record SimulatorStats(
     long CreateCalls,
     long RejectedForConcurrency,
@@ -23,4 +25,6 @@ public sealed record SimulatorStats(
     long AcceptedThenFailed,
     long DuplicatePrompts,
     long UnauthorizedAnswers,
-    long LengthRequiredAnswers);
+    long LengthRequiredAnswers,
+    long VideoDownloads,
+    long VideoFaults);

@@ -21,6 +21,9 @@ public sealed class TaskBoard(SimulatorOptions options, TimeProvider time)
     private long _lengthRequired;
     private DateTimeOffset _unauthorizedUntil = time.GetUtcNow().AddSeconds(options.UnauthorizedForSeconds);
     private int _unauthorizedStatus = options.UnauthorizedStatusCode;
+    private DateTimeOffset _videosUnavailableUntil = DateTimeOffset.MinValue;
+    private long _videoDownloads;
+    private long _videoFaults;
 
     /// <summary>The status every provider call answers while an unauthorized window is on, else null.</summary>
     public int? UnauthorizedStatus()
@@ -40,6 +43,39 @@ public sealed class TaskBoard(SimulatorOptions options, TimeProvider time)
             _unauthorizedStatus = status;
         }
     }
+
+    /// <summary>Makes every video download answer 503 from now for the span (0 ends the current window).</summary>
+    public void MakeVideosUnavailableFor(TimeSpan span)
+    {
+        lock (_gate)
+        {
+            _videosUnavailableUntil = time.GetUtcNow() + span;
+        }
+    }
+
+    /// <summary>
+    /// How long the task's video is still unavailable: during a window opened by <see cref="MakeVideosUnavailableFor"/>, or for
+    /// <see cref="SimulatorOptions.VideoUnavailableForSeconds"/> after a known task's finish time. Null when it can be downloaded.
+    /// </summary>
+    public TimeSpan? VideoUnavailableFor(string taskId)
+    {
+        lock (_gate)
+        {
+            var now = time.GetUtcNow();
+            var until = _videosUnavailableUntil;
+            if (options.VideoUnavailableForSeconds > 0 && _tasks.TryGetValue(taskId, out var task))
+            {
+                var taskUntil = task.FinishesAt.AddSeconds(options.VideoUnavailableForSeconds);
+                until = taskUntil > until ? taskUntil : until;
+            }
+
+            return now < until ? until - now : null;
+        }
+    }
+
+    public void CountVideoDownload() => Interlocked.Increment(ref _videoDownloads);
+
+    public void CountVideoFault() => Interlocked.Increment(ref _videoFaults);
 
     public void CountUnauthorized() => Interlocked.Increment(ref _unauthorized);
 
@@ -190,7 +226,9 @@ public sealed class TaskBoard(SimulatorOptions options, TimeProvider time)
                 AcceptedThenFailed: Interlocked.Read(ref _acceptedThenFailed),
                 DuplicatePrompts: _duplicatePrompts,
                 UnauthorizedAnswers: Interlocked.Read(ref _unauthorized),
-                LengthRequiredAnswers: Interlocked.Read(ref _lengthRequired));
+                LengthRequiredAnswers: Interlocked.Read(ref _lengthRequired),
+                VideoDownloads: Interlocked.Read(ref _videoDownloads),
+                VideoFaults: Interlocked.Read(ref _videoFaults));
         }
     }
 
