@@ -41,6 +41,9 @@ public sealed class GenerateVideoFaultConsumer(IRequestLedger ledger, KlingMetri
 
         GenerationLog.GaveUp(logger, command.RequestId, exception?.Message ?? "no detail");
         metrics.Failed(reason, tracked: false);
-        await context.Publish(answer);
+        if (!ledger.AnnouncesInTransaction)
+        {
+            await context.Publish(answer);
+        }
     }
 }

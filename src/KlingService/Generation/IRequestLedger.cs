@@ -16,6 +16,13 @@ namespace KlingService.Generation;
 public interface IRequestLedger
 {
     /// <summary>
+    /// True when the ledger writes the announcements its writes call for (a task's Submitted, a
+    /// request's VideoFailed, a cancel's answer) as outbox rows in the same transaction; the caller
+    /// then publishes nothing itself. False in memory: the caller publishes.
+    /// </summary>
+    bool AnnouncesInTransaction { get; }
+
+    /// <summary>
     /// Puts a valid command in the backlog, unless its request is known already. The job's W3C
     /// trace context goes with it, so its task is created in the job's trace.
     /// </summary>
@@ -44,7 +51,8 @@ public interface IRequestLedger
     /// slot until its job ends. A task that comes back after its claim was lost is still recorded
     /// when the request has none; otherwise the answer says why it was not.
     /// </summary>
-    ValueTask<(TaskRecording Outcome, string? ExistingTaskId)> RecordTaskAsync(Guid requestId, Guid claim, string taskId, CancellationToken cancellationToken);
+    ValueTask<(TaskRecording Outcome, string? ExistingTaskId)> RecordTaskAsync(
+        Guid requestId, Guid claim, string taskId, VideoGenerationSubmitted announcement, CancellationToken cancellationToken);
 
     /// <summary>
     /// Ends the claim and returns the request to the backlog, due again after <paramref name="delay"/>.

@@ -284,8 +284,9 @@ public sealed class TaskLauncher(
         var command = job.Command;
         (TaskRecording Outcome, string? ExistingTaskId) recording = default;
         // For as long as the process lives: the claim stays renewed meanwhile, so the request is not created again.
+        var announcement = new VideoGenerationSubmitted(command.RequestId, taskId, time.GetUtcNow(), command.Mode, command.DurationSeconds);
         await Backoff.RetryAsync(
-            async token => recording = await ledger.RecordTaskAsync(command.RequestId, ClaimOf(job), taskId, token),
+            async token => recording = await ledger.RecordTaskAsync(command.RequestId, ClaimOf(job), taskId, announcement, token),
             (e, attempt) => GenerationLog.RecordTaskFailed(logger, taskId, command.RequestId, attempt, e.Message),
             time,
             stoppingToken,
@@ -309,9 +310,7 @@ public sealed class TaskLauncher(
         }
 
         metrics.Submitted(waited);
-        await AnnounceAsync(
-            new VideoGenerationSubmitted(command.RequestId, taskId, time.GetUtcNow(), command.Mode, command.DurationSeconds),
-            taskId, command.RequestId, stoppingToken);
+        await AnnounceAsync(announcement, taskId, command.RequestId, stoppingToken);
     }
 
     private async Task HandleFailureAsync(PendingCreate job, Exception failure, CancellationToken stoppingToken)
@@ -460,7 +459,8 @@ public sealed class TaskLauncher(
     /// </summary>
     private Task AnnounceAsync<T>(T message, string? taskId, Guid requestId, CancellationToken stoppingToken)
         where T : class =>
-        Backoff.RetryAsync(
+        // A durable ledger has already written it, in the transaction of the write it announces.
+        ledger.AnnouncesInTransaction ? Task.CompletedTask : Backoff.RetryAsync(
             token => bus.Publish(message, token),
             (e, _) => GenerationLog.AnnounceFailed(logger, taskId ?? "(none)", requestId, e.Message),
             time,

@@ -1,6 +1,7 @@
 using KlingService.Generation;
 using KlingService.Jobs;
 using KlingService.Kling;
+using KlingService.Outbox;
 using KlingService.Persistence;
 using KlingService.Scheduling;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -42,6 +43,8 @@ public static class ServiceRegistration
             services.AddSingleton(_ => NpgsqlDataSource.Create(postgres));
             services.AddHostedService<PostgresSchemaInitializer>();
             services.AddSingleton<IRequestLedger, PostgresRequestLedger>();
+            services.AddSingleton<OutboxPublisher>();
+            services.TryAddSingleton<OutboxSignal>();
             services.AddSingleton<ScheduledMessageStore>();
             services.AddHostedService<ScheduledMessageDispatcher>();
             services.AddHostedService<StalledJobSweeper>();

@@ -25,6 +25,11 @@ public sealed class CancelVideoGenerationConsumer(IRequestLedger ledger, KlingMe
 
         GenerationLog.Cancelled(logger, requestId, effect);
         metrics.Failed(VideoFailureReason.Cancelled, tracked: false);
+        if (ledger.AnnouncesInTransaction)
+        {
+            return;
+        }
+
         if (taskId is not null)
         {
             await context.Publish(new SilenceVideoJob(TaskCorrelation.FromTaskId(taskId)));

@@ -10,6 +10,8 @@ public sealed class InMemoryRequestLedger(TimeProvider time, LauncherSignal sign
     private readonly Dictionary<Guid, Entry> _entries = [];
     private long _sequence;
 
+    public bool AnnouncesInTransaction => false;
+
     public ValueTask<Admission> AdmitAsync(GenerateVideo command, string? traceParent, CancellationToken cancellationToken)
     {
         lock (_gate)
@@ -67,7 +69,7 @@ public sealed class InMemoryRequestLedger(TimeProvider time, LauncherSignal sign
         Change(requestId, entry => entry.IsWaiting && entry.Claim == claim, entry => entry.LeaseUntil = time.GetUtcNow() + lease);
 
     public ValueTask<(TaskRecording Outcome, string? ExistingTaskId)> RecordTaskAsync(
-        Guid requestId, Guid claim, string taskId, CancellationToken cancellationToken)
+        Guid requestId, Guid claim, string taskId, VideoGenerationSubmitted announcement, CancellationToken cancellationToken)
     {
         (TaskRecording, string?) outcome;
         lock (_gate)

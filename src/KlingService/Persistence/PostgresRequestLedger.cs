@@ -2,6 +2,8 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using KlingService.Contracts;
 using KlingService.Generation;
+using KlingService.Outbox;
+using KlingService.Scheduling;
 using Npgsql;
 
 namespace KlingService.Persistence;
@@ -11,7 +13,8 @@ namespace KlingService.Persistence;
 /// insert that refuses a twin; slots are counted and handed out under one advisory lock, so two
 /// instances can never together exceed the account's cap.
 /// </summary>
-public sealed class PostgresRequestLedger(NpgsqlDataSource dataSource, LauncherSignal signal) : IRequestLedger
+public sealed class PostgresRequestLedger(NpgsqlDataSource dataSource, LauncherSignal signal, OutboxPublisher outbox, OutboxSignal dispatch)
+    : IRequestLedger
 {
     // An arbitrary constant: the advisory lock under which slots are counted and handed out.
     private const long SlotLock = 0x4B4C534C4F54;
@@ -103,6 +106,9 @@ public sealed class PostgresRequestLedger(NpgsqlDataSource dataSource, LauncherS
             : Admission.Submitted(row.GetString(0));
     }
 
+    /// <summary>Every announcement commits with the write it announces, as an outbox row the dispatcher sends.</summary>
+    public bool AnnouncesInTransaction => true;
+
     public async ValueTask<bool> RecordRejectedAsync(VideoFailed answer, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand($"""
@@ -167,28 +173,25 @@ public sealed class PostgresRequestLedger(NpgsqlDataSource dataSource, LauncherS
     /// exists, and only its settings are kept. One attempt: the launcher keeps trying as long as it lives.
     /// </summary>
     public async ValueTask<(TaskRecording Outcome, string? ExistingTaskId)> RecordTaskAsync(
-        Guid requestId, Guid claim, string taskId, CancellationToken cancellationToken)
+        Guid requestId, Guid claim, string taskId, VideoGenerationSubmitted announcement, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using (var underClaim = new NpgsqlCommand(RecordTaskUnderClaim, connection))
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        foreach (var (sql, outcome) in new[] { (RecordTaskUnderClaim, TaskRecording.Recorded), (RecordTaskWithoutClaim, TaskRecording.RecordedAfterClaimLost) })
         {
-            underClaim.Parameters.AddWithValue("request_id", requestId);
-            underClaim.Parameters.AddWithValue("claim", claim);
-            underClaim.Parameters.AddWithValue("task_id", taskId);
-            if (await underClaim.ExecuteScalarAsync(cancellationToken) is true)
+            await using var record = new NpgsqlCommand(sql, connection, transaction);
+            record.Parameters.AddWithValue("request_id", requestId);
+            record.Parameters.AddWithValue("claim", claim);
+            record.Parameters.AddWithValue("task_id", taskId);
+            if (await record.ExecuteScalarAsync(cancellationToken) is true)
             {
-                return (TaskRecording.Recorded, null);
-            }
-        }
-
-        await using (var withoutClaim = new NpgsqlCommand(RecordTaskWithoutClaim, connection))
-        {
-            withoutClaim.Parameters.AddWithValue("request_id", requestId);
-            withoutClaim.Parameters.AddWithValue("task_id", taskId);
-            if (await withoutClaim.ExecuteScalarAsync(cancellationToken) is true)
-            {
+                // The task and its announcement commit together: a recorded task is always announced.
+                await ScheduledMessageStore.AddDueNowAsync(connection, transaction, outbox.Row(announcement), cancellationToken);
+                await transaction.CommitAsync(cancellationToken);
+                TestFaultHook.AfterTaskRecorded();
+                dispatch.Poke();
                 signal.Pulse();
-                return (TaskRecording.RecordedAfterClaimLost, null);
+                return (outcome, null);
             }
         }
 
@@ -199,10 +202,11 @@ public sealed class PostgresRequestLedger(NpgsqlDataSource dataSource, LauncherS
                                        ELSE array_append(orphan_task_ids, @task_id) END
             WHERE request_id = @request_id
             RETURNING task_id
-            """, connection);
+            """, connection, transaction);
         keep.Parameters.AddWithValue("request_id", requestId);
         keep.Parameters.AddWithValue("task_id", taskId);
         var existing = await keep.ExecuteScalarAsync(cancellationToken) as string;
+        await transaction.CommitAsync(cancellationToken);
         if (existing == taskId)
         {
             return (TaskRecording.Recorded, null);
@@ -232,42 +236,67 @@ public sealed class PostgresRequestLedger(NpgsqlDataSource dataSource, LauncherS
     {
         // A request never admitted (its command failed before) is recorded as ended, so repeats get the answer again.
         // A cancelled request keeps the answer its client already had, and is not announced twice.
-        await using var command = dataSource.CreateCommand($"""
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using var command = new NpgsqlCommand($"""
             INSERT INTO {PostgresSchema.RequestLedger} AS l (request_id, lease_until, ended_at, outcome) VALUES (@request_id, '-infinity', now(), @outcome::jsonb)
             ON CONFLICT (request_id) DO UPDATE SET ended_at = now(), command = NULL, claim_token = NULL, lease_until = '-infinity',
                 outcome = coalesce(l.outcome, EXCLUDED.outcome)
             WHERE l.task_id IS NULL AND l.ended_at IS NULL
               AND (l.claim_token = @claim OR (@claim::uuid IS NULL AND l.claim_token IS NULL AND l.lease_until <= now()))
             RETURNING l.cancelled_at IS NULL
-            """);
+            """, connection, transaction);
         command.Parameters.AddWithValue("request_id", requestId);
         command.Parameters.AddWithValue("outcome", Serialize(JobOutcome.Of(answer)));
         command.Parameters.Add(new NpgsqlParameter("claim", NpgsqlTypes.NpgsqlDbType.Uuid) { Value = (object?)claim ?? DBNull.Value });
-        var ended = await command.ExecuteScalarAsync(cancellationToken) is true;
+        var answered = await command.ExecuteScalarAsync(cancellationToken) is true;
+        if (answered)
+        {
+            // The end and its answer commit together.
+            await ScheduledMessageStore.AddDueNowAsync(connection, transaction, outbox.Row(answer), cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        if (answered)
+        {
+            dispatch.Poke();
+        }
+
         signal.Pulse();
-        return ended;
+        return answered;
     }
 
     public async ValueTask<IReadOnlyList<Guid>> EndAllWaitingAsync(
         DateTimeOffset admittedBefore, VideoFailureReason reason, string message, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand($"""
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var ended = new List<Guid>();
+        await using (var command = new NpgsqlCommand($"""
             UPDATE {PostgresSchema.RequestLedger} SET ended_at = now(), command = NULL, lease_until = '-infinity',
                 outcome = jsonb_build_object('failed', jsonb_build_object('requestId', request_id, 'taskId', NULL, 'reason', @reason, 'message', @message))
             WHERE task_id IS NULL AND ended_at IS NULL AND claim_token IS NULL AND command IS NOT NULL
               AND lease_until <= now() AND created_at < @admitted_before
             RETURNING request_id
-            """);
-        command.Parameters.AddWithValue("admitted_before", admittedBefore);
-        command.Parameters.AddWithValue("reason", reason.ToString());
-        command.Parameters.AddWithValue("message", message);
-        var ended = new List<Guid>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
+            """, connection, transaction))
         {
-            ended.Add(reader.GetGuid(0));
+            command.Parameters.AddWithValue("admitted_before", admittedBefore);
+            command.Parameters.AddWithValue("reason", reason.ToString());
+            command.Parameters.AddWithValue("message", message);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                ended.Add(reader.GetGuid(0));
+            }
         }
 
+        foreach (var requestId in ended)
+        {
+            await ScheduledMessageStore.AddDueNowAsync(connection, transaction, outbox.Row(new VideoFailed(requestId, null, reason, message)), cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        dispatch.Poke();
         return ended;
     }
 
@@ -372,7 +401,15 @@ public sealed class PostgresRequestLedger(NpgsqlDataSource dataSource, LauncherS
             await cancel.ExecuteNonQueryAsync(cancellationToken);
         }
 
+        // The cancel, the job's silencing and the client's answer commit together.
+        if (taskId is not null)
+        {
+            await ScheduledMessageStore.AddDueNowAsync(connection, transaction, outbox.Row(new SilenceVideoJob(TaskCorrelation.FromTaskId(taskId))), cancellationToken);
+        }
+
+        await ScheduledMessageStore.AddDueNowAsync(connection, transaction, outbox.Row(answer(effect) with { TaskId = taskId }), cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+        dispatch.Poke();
         signal.Pulse();
         return (effect, taskId);
     }

@@ -119,10 +119,7 @@ public sealed class SagaSession : IAsyncDisposable
                         message_id = EXCLUDED.message_id, attempts = 0, last_error = NULL
                     """),
                 // A publish or send: due when the transaction commits; the seq column keeps the order.
-                OutboxEntry.DueNow(var row) => Row(row, $"""
-                    INSERT INTO {PostgresSchema.ScheduledMessages} (token_id, due_at, destination, message_type, body, headers, message_id)
-                    VALUES (@token_id, now(), @destination, @message_type, @body::jsonb, @headers::jsonb, @message_id)
-                    """),
+                OutboxEntry.DueNow(var row) => Row(row, ScheduledMessageStore.InsertDueNow),
                 OutboxEntry.Cancelled(var tokenId) => Cancel(tokenId),
                 _ => throw new InvalidOperationException($"Unknown outbox entry {entry}."),
             };

@@ -11,6 +11,25 @@ public sealed class ScheduledMessageStore(NpgsqlDataSource dataSource, IConfigur
 
     public ScheduledDispatchOptions Options => _options;
 
+    /// <summary>An outbox row: a message due as soon as the transaction that writes it commits; <c>seq</c> keeps the order.</summary>
+    public const string InsertDueNow = $"""
+        INSERT INTO {PostgresSchema.ScheduledMessages} (token_id, due_at, destination, message_type, body, headers, message_id)
+        VALUES (@token_id, now(), @destination, @message_type, @body::jsonb, @headers::jsonb, @message_id)
+        """;
+
+    /// <summary>Writes an outbox row in the caller's transaction, so it commits with the state it announces.</summary>
+    public static async Task AddDueNowAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, ScheduledMessageRow row, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(InsertDueNow, connection, transaction);
+        command.Parameters.AddWithValue("token_id", row.TokenId);
+        command.Parameters.AddWithValue("destination", row.Destination.ToString());
+        command.Parameters.AddWithValue("message_type", row.MessageType);
+        command.Parameters.AddWithValue("body", row.Body);
+        command.Parameters.AddWithValue("headers", row.Headers);
+        command.Parameters.AddWithValue("message_id", (object?)row.MessageId ?? DBNull.Value);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
     public async Task SaveAsync(ScheduledMessageRow row, CancellationToken cancellationToken)
     {
         // A redelivered ScheduleMessage carries the same token: the upsert keeps one row for it.

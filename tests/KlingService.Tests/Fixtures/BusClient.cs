@@ -35,7 +35,12 @@ public sealed class BusClient : IAsyncDisposable
                 endpoint.Handler<VideoFailed>(context => Record(context, context.Message));
                 endpoint.Handler<VideoGenerationSubmitted>(context =>
                 {
-                    _submitted.Enqueue(context.Message);
+                    // As for terminal events: a redelivery (same MessageId) is counted once.
+                    if (context.MessageId is not { } id || _seen.TryAdd(id, 0))
+                    {
+                        _submitted.Enqueue(context.Message);
+                    }
+
                     return Task.CompletedTask;
                 });
             });

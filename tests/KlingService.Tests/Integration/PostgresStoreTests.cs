@@ -1,3 +1,6 @@
+using Microsoft.Extensions.DependencyInjection;
+using MassTransit;
+using KlingService.Outbox;
 using KlingService.Contracts;
 using System.Collections.Concurrent;
 using KlingService.Generation;
@@ -23,7 +26,10 @@ public sealed class PostgresStoreTests(InfrastructureFixture infrastructure) : I
 
     public async Task DisposeAsync() => await _database.DisposeAsync();
 
-    private PostgresRequestLedger NewLedger() => new(_database, new LauncherSignal());
+    // A bus that is never started: it only lends its topology (publish addresses) to the outbox rows.
+    private static readonly IServiceProvider UnstartedBus = new ServiceCollection().AddMassTransit(bus => bus.UsingInMemory()).BuildServiceProvider();
+
+    private PostgresRequestLedger NewLedger() => new(_database, new LauncherSignal(), new OutboxPublisher(UnstartedBus), new OutboxSignal());
 
     [Fact]
     public async Task Creating_the_schema_again_changes_nothing() =>
@@ -100,7 +106,7 @@ public sealed class PostgresStoreTests(InfrastructureFixture infrastructure) : I
         var first = await ledger.AdmitAsync(command, "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", CancellationToken.None);
         var taken = await ledger.TakeNextAsync(5, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5), CancellationToken.None);
         var whileCreating = await ledger.AdmitAsync(command, null, CancellationToken.None);
-        await ledger.RecordTaskAsync(command.RequestId, taken!.Claim, "task-9", CancellationToken.None);
+        await ledger.RecordTaskAsync(command.RequestId, taken!.Claim, "task-9", Announcement("task-9"), CancellationToken.None);
         var afterTask = await ledger.AdmitAsync(command, null, CancellationToken.None);
         var rejectedRepeat = await ledger.RecordRejectedAsync(Rejected(command.RequestId), CancellationToken.None);
         await ledger.RecordEndedAsync(command.RequestId, null, CancellationToken.None);
@@ -168,15 +174,15 @@ public sealed class PostgresStoreTests(InfrastructureFixture infrastructure) : I
         var staleEnd = await ledger.EndWithoutTaskAsync(command.RequestId, first.Claim, Rejected(Guid.Empty), CancellationToken.None);
         var unclaimedEnd = await ledger.EndWithoutTaskAsync(command.RequestId, claim: null, Rejected(Guid.Empty), CancellationToken.None);
         // The first holder's call comes back late: the request has no task yet, so it is recorded all the same.
-        var late = await ledger.RecordTaskAsync(command.RequestId, first.Claim, "task-late", CancellationToken.None);
+        var late = await ledger.RecordTaskAsync(command.RequestId, first.Claim, "task-late", Announcement("task-late"), CancellationToken.None);
         // The second holder's call made a second task: a duplicate charge, reported with the first task's id.
-        var duplicate = await ledger.RecordTaskAsync(command.RequestId, second!.Claim, "task-second", CancellationToken.None);
+        var duplicate = await ledger.RecordTaskAsync(command.RequestId, second!.Claim, "task-second", Announcement("task-second"), CancellationToken.None);
         await ledger.RecordEndedAsync(command.RequestId, null, CancellationToken.None);
         var givenUp = GenerationHarness.ValidCommand();
         await ledger.AdmitAsync(givenUp, null, CancellationToken.None);
         var givenUpClaim = await ledger.TakeNextAsync(5, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5), CancellationToken.None);
         await ledger.EndWithoutTaskAsync(givenUp.RequestId, givenUpClaim!.Claim, Rejected(Guid.Empty), CancellationToken.None);
-        var afterEnd = await ledger.RecordTaskAsync(givenUp.RequestId, givenUpClaim.Claim, "task-orphan", CancellationToken.None);
+        var afterEnd = await ledger.RecordTaskAsync(givenUp.RequestId, givenUpClaim.Claim, "task-orphan", Announcement("task-orphan"), CancellationToken.None);
 
         Assert.False(staleRenew);
         Assert.False(stalePostpone);
@@ -186,6 +192,11 @@ public sealed class PostgresStoreTests(InfrastructureFixture infrastructure) : I
         Assert.Equal((TaskRecording.Duplicate, "task-late"), duplicate);
         Assert.Equal(TaskRecording.AfterEnd, afterEnd.Outcome);
         Assert.Equal(new LedgerEntry("task-late", true), await ledger.FindAsync(command.RequestId, CancellationToken.None));
+        // Each recorded task and each answered end committed its announcement with it; the duplicate and the orphan announced nothing.
+        Assert.Equal(1, await CountOutboxAsync("VideoGenerationSubmitted", "task-late"));
+        Assert.Equal(0, await CountOutboxAsync("VideoGenerationSubmitted", "task-second"));
+        Assert.Equal(0, await CountOutboxAsync("VideoGenerationSubmitted", "task-orphan"));
+        Assert.Equal(1, await CountOutboxAsync("VideoFailed", "Prompt: required"));
     }
 
     [Fact]
@@ -199,7 +210,7 @@ public sealed class PostgresStoreTests(InfrastructureFixture infrastructure) : I
         }
 
         var withTask = await ledger.TakeNextAsync(5, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5), CancellationToken.None);
-        await ledger.RecordTaskAsync(withTask!.Command.RequestId, withTask.Claim, "task-1", CancellationToken.None);
+        await ledger.RecordTaskAsync(withTask!.Command.RequestId, withTask.Claim, "task-1", Announcement("task-1"), CancellationToken.None);
         var beingCreated = await ledger.TakeNextAsync(5, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5), CancellationToken.None);
 
         var tooRecent = await ledger.EndAllWaitingAsync(DateTimeOffset.UtcNow.AddMinutes(-5), VideoFailureReason.Unauthorized, "key refused", CancellationToken.None);
@@ -233,7 +244,7 @@ public sealed class PostgresStoreTests(InfrastructureFixture infrastructure) : I
             }
         }));
         var firstFive = taken.Select(t => t.Command.Prompt).Order().ToList();
-        await ledger.RecordTaskAsync(commands[0].RequestId, taken.Single(t => t.Command.RequestId == commands[0].RequestId).Claim, "task-0", CancellationToken.None);
+        await ledger.RecordTaskAsync(commands[0].RequestId, taken.Single(t => t.Command.RequestId == commands[0].RequestId).Claim, "task-0", Announcement("task-0"), CancellationToken.None);
         var stillFull = await ledger.TakeNextAsync(5, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5), CancellationToken.None);
         await ledger.RecordEndedAsync(commands[0].RequestId, null, CancellationToken.None);
         var afterRelease = await ledger.TakeNextAsync(5, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5), CancellationToken.None);
@@ -324,4 +335,16 @@ public sealed class PostgresStoreTests(InfrastructureFixture infrastructure) : I
     }
 
     private static VideoFailed Rejected(Guid requestId) => new(requestId, null, VideoFailureReason.InvalidRequest, "Prompt: required");
+
+    private static VideoGenerationSubmitted Announcement(string taskId) => new(Guid.NewGuid(), taskId, DateTimeOffset.UtcNow, VideoMode.Standard, 5);
+
+    private async Task<long> CountOutboxAsync(string type, string containing)
+    {
+        await using var command = _database.CreateCommand($"""
+            SELECT count(*) FROM {PostgresSchema.ScheduledMessages}
+            WHERE message_type = 'urn:message:KlingService.Contracts:{type}' AND message_id = token_id AND body::text LIKE '%' || @containing || '%'
+            """);
+        command.Parameters.AddWithValue("containing", containing);
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
 }

@@ -65,6 +65,30 @@ public sealed class SagaOutboxCrashTests(InfrastructureFixture infrastructure, I
         Assert.Equal(1, _simulator.Board.Stats().CreateCalls);
     }
 
+    [Fact]
+    public async Task A_crash_right_after_the_launcher_recorded_a_task_still_announces_it_once_and_the_job_ends_once()
+    {
+        var first = await StartServiceAsync(new Dictionary<string, string> { ["KLING_TEST_CRASH_AFTER_TASK_RECORDED"] = "1" });
+        var command = new GenerateVideo(Guid.NewGuid(), Images.Base64Png(), $"launcher crash {Guid.NewGuid():N}", VideoMode.Standard, 5);
+        await _client.SendAsync([command]);
+
+        Assert.True(await first.WaitForExitAsync(TimeSpan.FromMinutes(1)) is not null, "The service should have died after recording the task.");
+        Assert.Contains("killing the process after a task was recorded", first.Output, StringComparison.Ordinal);
+        // The announcement committed with the task, as an outbox row waiting for the dispatcher.
+        Assert.Equal(1, await CountAsync("SELECT count(*) FROM kling_scheduled_messages WHERE message_type = 'urn:message:KlingService.Contracts:VideoGenerationSubmitted' AND message_id = token_id"));
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        Assert.Empty(_client.Submitted);
+
+        await StartServiceAsync();
+
+        Assert.Equal(1, await _client.WaitForTerminalAsync(1, TimeSpan.FromSeconds(60)));
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        var submitted = Assert.Single(_client.Submitted);
+        Assert.Equal(command.RequestId, submitted.RequestId);
+        Assert.Equal(command.RequestId, Assert.IsType<VideoReady>(Assert.Single(_client.Terminal)).RequestId);
+        Assert.Equal(1, _simulator.Board.Stats().CreateCalls);
+    }
+
     private async Task<ServiceProcess> StartServiceAsync(IDictionary<string, string>? settings = null)
     {
         var all = new Dictionary<string, string> { ["Kling__RequestTimeout"] = "00:00:05" };
