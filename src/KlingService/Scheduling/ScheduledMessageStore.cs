@@ -121,33 +121,49 @@ public sealed class ScheduledMessageStore(NpgsqlDataSource dataSource, IConfigur
 
         var sent = new List<Guid>();
         var interrupted = false;
-        foreach (var row in due)
+        var gate = new Lock();
+        // Rows of one job (same requestId or correlationId) go out one after the other, in order;
+        // different jobs' rows go out side by side, so one slow send does not hold up the batch.
+        var lanes = due.GroupBy(LaneOf).Select(lane => lane.ToList());
+        await Parallel.ForEachAsync(lanes, new ParallelOptions { MaxDegreeOfParallelism = SendLanes }, async (lane, _) =>
         {
-            if (cancellationToken.IsCancellationRequested)
+            foreach (var row in lane)
             {
-                // Shutting down: keep what was sent, the rest stays due.
-                break;
-            }
-
-            try
-            {
-                await send(row);
-                sent.Add(row.TokenId);
-            }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-            {
-                break;
-            }
-            catch (Exception e)
-            {
-                failed.Add(Failure(row.TokenId, row.MessageType, row.Attempts, e));
-                if (e is not ScheduledDispatchException { AffectsOthers: false })
+                if (cancellationToken.IsCancellationRequested || Volatile.Read(ref interrupted))
                 {
-                    interrupted = true;
-                    break;
+                    // Shutting down, or the broker is in trouble: keep what was sent, the rest stays due.
+                    return;
+                }
+
+                try
+                {
+                    await send(row);
+                    lock (gate)
+                    {
+                        sent.Add(row.TokenId);
+                    }
+                }
+                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                {
+                    return;
+                }
+                catch (Exception e)
+                {
+                    lock (gate)
+                    {
+                        failed.Add(Failure(row.TokenId, row.MessageType, row.Attempts, e));
+                    }
+
+                    if (e is not ScheduledDispatchException { AffectsOthers: false })
+                    {
+                        Volatile.Write(ref interrupted, true);
+                    }
+
+                    // A later row of this job must not overtake the one that failed.
+                    return;
                 }
             }
-        }
+        });
 
         // From here on the work is bookkeeping for rows already sent: finish it even when stopping.
         var settle = CancellationToken.None;
@@ -185,6 +201,32 @@ public sealed class ScheduledMessageStore(NpgsqlDataSource dataSource, IConfigur
 
         await transaction.CommitAsync(settle);
         return new DispatchResult(sent.Count, failed, interrupted);
+    }
+
+    // Sends in flight at once, one per job: enough to hide a broker round trip each.
+    private const int SendLanes = 16;
+
+    /// <summary>The job a row belongs to, read from its body (every message of the service names its request or its saga).</summary>
+    private static string LaneOf(ScheduledMessageRow row)
+    {
+        try
+        {
+            using var body = System.Text.Json.JsonDocument.Parse(row.Body);
+            foreach (var name in new[] { "requestId", "correlationId" })
+            {
+                if (body.RootElement.ValueKind == System.Text.Json.JsonValueKind.Object
+                    && body.RootElement.TryGetProperty(name, out var key) && key.ValueKind == System.Text.Json.JsonValueKind.String)
+                {
+                    return key.GetString()!;
+                }
+            }
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            // A body that does not parse fails on its own when sent; it gets a lane of its own.
+        }
+
+        return row.TokenId.ToString();
     }
 
     private FailedDispatch Failure(Guid tokenId, string messageType, int previousAttempts, Exception error)
