@@ -223,6 +223,41 @@ public sealed class PostgresStoreTests(InfrastructureFixture infrastructure) : I
     }
 
     [Fact]
+    public async Task A_record_tells_the_queue_position_the_outcome_and_a_cancel_and_is_deleted_after_its_retention()
+    {
+        var ledger = NewLedger();
+        var commands = Enumerable.Range(0, 3).Select(_ => GenerationHarness.ValidCommand()).ToList();
+        foreach (var command in commands)
+        {
+            await ledger.AdmitAsync(command, null, CancellationToken.None);
+        }
+
+        var taken = await ledger.TakeNextAsync(5, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5), CancellationToken.None);
+        await ledger.RecordTaskAsync(taken!.Command.RequestId, taken.Claim, "task-1", Announcement("task-1"), CancellationToken.None);
+        await ledger.RecordProgressAsync(taken.Command.RequestId, "TASK_STATUS_PROCESSING", 40, 12, CancellationToken.None);
+        var generating = await ledger.GetRecordAsync(taken.Command.RequestId, CancellationToken.None);
+        var second = await ledger.GetRecordAsync(commands[1].RequestId, CancellationToken.None);
+        var third = await ledger.GetRecordAsync(commands[2].RequestId, CancellationToken.None);
+        var cancel = await ledger.CancelAsync(commands[1].RequestId, _ => new VideoFailed(commands[1].RequestId, null, VideoFailureReason.Cancelled, "cancelled"), CancellationToken.None);
+        var thirdAfterCancel = await ledger.GetRecordAsync(commands[2].RequestId, CancellationToken.None);
+        var ready = new VideoReady(taken.Command.RequestId, "task-1", "https://cdn.example/1.mp4", DateTimeOffset.UtcNow.AddHours(1), "mp4", TimeSpan.FromMinutes(1));
+        await ledger.RecordEndedAsync(taken.Command.RequestId, JobOutcome.Of(ready), CancellationToken.None);
+        var ended = await ledger.GetRecordAsync(taken.Command.RequestId, CancellationToken.None);
+        var notYet = await ledger.DeleteEndedBeforeAsync(DateTimeOffset.UtcNow.AddMinutes(-1), CancellationToken.None);
+        var deleted = await ledger.DeleteEndedBeforeAsync(DateTimeOffset.UtcNow.AddMinutes(1), CancellationToken.None);
+
+        Assert.Equal(("task-1", "TASK_STATUS_PROCESSING", 40, 12), (generating!.TaskId, generating.ProviderStatus, generating.ProgressPercent, generating.EtaSeconds));
+        Assert.Equal((1, 2), (second!.QueuePosition, third!.QueuePosition));
+        Assert.Equal(CancelEffect.EndedWaiting, cancel.Effect);
+        Assert.Equal(1, thirdAfterCancel!.QueuePosition);
+        Assert.Equal(ready, ended!.Outcome!.Ready);
+        Assert.Equal(0, notYet);
+        Assert.Equal(2, deleted);
+        Assert.Null(await ledger.GetRecordAsync(taken.Command.RequestId, CancellationToken.None));
+        Assert.NotNull(await ledger.GetRecordAsync(commands[2].RequestId, CancellationToken.None));
+    }
+
+    [Fact]
     public async Task Concurrent_takers_never_hold_more_slots_than_the_cap_and_take_the_oldest_first()
     {
         var ledger = NewLedger();
