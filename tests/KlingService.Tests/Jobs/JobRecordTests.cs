@@ -127,6 +127,41 @@ public sealed class JobRecordTests
     }
 
     [Fact]
+    public async Task Cancelling_while_the_task_is_being_created_answers_at_once_and_the_task_is_followed_without_a_word()
+    {
+        await using var service = await GenerationHarness.StartAsync();
+        var answer = new TaskCompletionSource<CreateTaskResponse>(TaskCreationOptions.RunContinuationsAsynchronously);
+        service.Kling.OnCreate = (_, _) => answer.Task;
+        service.Kling.ScriptStatuses(id => FakeKlingApi.Processing(id, 50, eta: 10), id => FakeKlingApi.Succeeded(id));
+        var command = GenerationHarness.ValidCommand();
+        await service.SendAsync(command);
+        while (service.Kling.CreateAttempts == 0)
+        {
+            await Task.Delay(10);
+        }
+
+        await service.Harness.Bus.Publish(new CancelVideoGeneration(command.RequestId));
+        var cancelled = await service.EventuallyPublishedAsync<VideoFailed>();
+        answer.SetResult(new CreateTaskResponse("task-late"));
+        await service.EventuallyPublishedAsync<VideoGenerationSubmitted>();
+        for (var i = 0; i < 12; i++)
+        {
+            await service.AdvanceAndSettleAsync(Step);
+        }
+
+        Assert.Equal(VideoFailureReason.Cancelled, cancelled.Reason);
+        Assert.Contains("may be created and charged", cancelled.Message, StringComparison.Ordinal);
+        // The task was followed to its end (its slot counted), and the client heard nothing more.
+        Assert.True(service.Kling.StatusCalls >= 2, $"{service.Kling.StatusCalls} status calls");
+        Assert.Empty(service.Published<VideoReady>());
+        Assert.Empty(service.Published<VideoGenerationProgressed>());
+        Assert.Single(service.Published<VideoFailed>());
+        var status = await service.StatusAsync(command.RequestId);
+        Assert.Equal((JobState.Cancelled, "task-late"), (status.State, status.TaskId));
+        Assert.NotNull(status.EndedAt);
+    }
+
+    [Fact]
     public async Task Cancelling_an_ended_or_unknown_request_has_no_effect()
     {
         await using var service = await GenerationHarness.StartAsync();
