@@ -77,13 +77,14 @@ public interface IRequestLedger
         DateTimeOffset admittedBefore, VideoFailureReason reason, string message, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Records that the request's job ended: its slot is free, repeats get <paramref name="outcome"/>
-    /// again. A cancelled request keeps the answer its client already had.
+    /// Records that the request's job ended: its slot is free, repeats get the stored outcome again.
+    /// Returns what the client is to hear: the outcome stored first (a retried end publishes exactly
+    /// what was recorded), or null when the client cancelled and has had its answer already.
     /// </summary>
-    ValueTask RecordEndedAsync(Guid requestId, JobOutcome? outcome, CancellationToken cancellationToken);
+    ValueTask<JobOutcome?> RecordEndedAsync(Guid requestId, JobOutcome? outcome, CancellationToken cancellationToken);
 
-    /// <summary>Records the provider's last report on a generating job, for the status query.</summary>
-    ValueTask RecordProgressAsync(Guid requestId, string? status, int? progressPercent, int? etaSeconds, CancellationToken cancellationToken);
+    /// <summary>Records the provider's last report on a generating job, for the status query. True when the client has cancelled it.</summary>
+    ValueTask<bool> RecordProgressAsync(Guid requestId, string? status, int? progressPercent, int? etaSeconds, CancellationToken cancellationToken);
 
     /// <summary>The request's record, read without locking it; null when there is none.</summary>
     ValueTask<JobRecord?> GetRecordAsync(Guid requestId, CancellationToken cancellationToken);

@@ -12,4 +12,6 @@ namespace KlingService.Generation;
 /// An earlier claim lapsed without an outcome (its holder died or lost the database mid-call), so a
 /// task may have been created for this request already.
 /// </param>
-public sealed record PendingCreate(GenerateVideo Command, int FailedAttempts, string? TraceParent, DateTimeOffset AdmittedAt, Guid Claim, bool Abandoned = false);
+/// <param name="Cancelled">The client cancelled it while that earlier claim was open: it is only to be ended.</param>
+public sealed record PendingCreate(
+    GenerateVideo Command, int FailedAttempts, string? TraceParent, DateTimeOffset AdmittedAt, Guid Claim, bool Abandoned = false, bool Cancelled = false);

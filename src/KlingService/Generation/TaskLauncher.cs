@@ -227,6 +227,13 @@ public sealed class TaskLauncher(
         span?.SetTag(KlingTelemetry.AttemptTag, job.FailedAttempts + 1);
         span?.SetTag(KlingTelemetry.BacklogWaitTag, Math.Max(0, waited.TotalSeconds));
 
+        if (job.Cancelled)
+        {
+            // Its client cancelled while an earlier attempt was under way, and has its answer: end it, create nothing.
+            await EndAsync(job, VideoFailureReason.Cancelled, "Cancelled.", stoppingToken);
+            return;
+        }
+
         if (job.Abandoned && !await ResumeAbandonedAsync(job, stoppingToken))
         {
             return;
@@ -310,6 +317,17 @@ public sealed class TaskLauncher(
         }
 
         metrics.Submitted(waited);
+        if (!ledger.AnnouncesInTransaction && (await ledger.FindAsync(command.RequestId, stoppingToken))?.Cancelled == true)
+        {
+            // Cancelled while being created: only its job hears of the task (to follow it quietly).
+            await Backoff.RetryAsync(
+                async token => await (await bus.GetSendEndpoint(VideoJobStateMachineDefinition.Address)).Send(announcement, token),
+                (e, _) => GenerationLog.AnnounceFailed(logger, taskId, command.RequestId, e.Message),
+                time,
+                stoppingToken);
+            return;
+        }
+
         await AnnounceAsync(announcement, taskId, command.RequestId, stoppingToken);
     }
 
@@ -445,7 +463,7 @@ public sealed class TaskLauncher(
         {
             // The claim was lost (whoever holds the request now answers for it), or the client
             // cancelled and already has its answer.
-            GenerationLog.ClaimLost(logger, requestId);
+            GenerationLog.FaultNotAnswered(logger, requestId);
             return;
         }
 

@@ -218,16 +218,22 @@ public sealed class VideoJobStateMachine : MassTransitStateMachine<VideoJobState
             VideoFailed failed => JobOutcome.Of(failed),
             _ => throw new ArgumentException($"{typeof(TEvent).Name} is not a terminal event.", nameof(terminal)),
         };
-        await context.GetServiceOrCreateInstance<IRequestLedger>().RecordEndedAsync(context.Saga.RequestId, outcome, context.CancellationToken);
-        if (!context.Saga.Cancelled)
+        // The ledger decides under the request's lock: a cancel that came first has answered the client.
+        // A retried end publishes exactly the outcome recorded first, so a later replay matches it.
+        var answer = await context.GetServiceOrCreateInstance<IRequestLedger>().RecordEndedAsync(context.Saga.RequestId, outcome, context.CancellationToken);
+        if (answer is not null && !context.Saga.Cancelled)
         {
-            await context.Publish(terminal, context.CancellationToken);
+            await context.Publish(answer.Event, context.CancellationToken);
         }
     }
 
-    private static async Task RecordProgressAsync(BehaviorContext<VideoJobState, CheckVideoStatus> context) =>
-        await context.GetServiceOrCreateInstance<IRequestLedger>().RecordProgressAsync(
+    private static async Task RecordProgressAsync(BehaviorContext<VideoJobState, CheckVideoStatus> context)
+    {
+        var cancelled = await context.GetServiceOrCreateInstance<IRequestLedger>().RecordProgressAsync(
             context.Saga.RequestId, context.Saga.Status, context.Saga.ProgressPercent, context.Saga.EtaSeconds, context.CancellationToken);
+        // A cancel may have come before its SilenceVideoJob reached this job: the ledger knows.
+        context.Saga.Cancelled |= cancelled;
+    }
 
     private static TimeSpan DeadlineDelay(VideoJobState job, GenerationOptions options, TimeProvider time)
     {

@@ -9,6 +9,9 @@ public sealed class VideoJobStateMachineDefinition : SagaDefinition<VideoJobStat
 {
     public const string QueueName = "video-job-state";
 
+    /// <summary>The saga's queue, for what is meant for the jobs alone.</summary>
+    public static readonly Uri Address = new($"queue:{QueueName}");
+
     public VideoJobStateMachineDefinition(IOptions<GenerationOptions> options)
     {
         EndpointName = QueueName;

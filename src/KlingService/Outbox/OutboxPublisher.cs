@@ -19,14 +19,17 @@ public sealed class OutboxPublisher(IServiceProvider services)
     // The bus is built after the stores that use this; it is looked up at the first row.
     private IBus Bus => services.GetRequiredService<IBus>();
 
+    /// <summary>A publish: to every subscriber of the event's type.</summary>
     public ScheduledMessageRow Row<T>(T message)
+        where T : class =>
+        Bus.Topology.TryGetPublishAddress<T>(out var address)
+            ? SendRow(message, address)
+            : throw new InvalidOperationException($"The bus has no publish address for {typeof(T).Name}.");
+
+    /// <summary>A send to one address (a queue, or the short form <c>queue:name</c>).</summary>
+    public ScheduledMessageRow SendRow<T>(T message, Uri address)
         where T : class
     {
-        if (!Bus.Topology.TryGetPublishAddress<T>(out var address))
-        {
-            throw new InvalidOperationException($"The bus has no publish address for {typeof(T).Name}.");
-        }
-
         var messageId = NewId.NextGuid();
         var headers = new Dictionary<string, object>();
         if (Activity.Current?.Id is { } activityId)

@@ -50,7 +50,7 @@ public sealed class InMemoryRequestLedger(TimeProvider time, LauncherSignal sign
             var slotFree = _entries.Values.Count(e => e.HoldsSlot) < slotLimit;
             var next = _entries.Values
                 .Where(e => e.IsWaiting && e.Command is not null && e.NotBefore <= now
-                    && (e.Claim is null ? slotFree : e.LeaseUntil <= now - abandonedAfter))
+                    && (e.Claim is null ? slotFree && e.CancelledAt is null : e.LeaseUntil <= now - abandonedAfter))
                 .MinBy(e => e.Sequence);
             if (next is null)
             {
@@ -60,8 +60,8 @@ public sealed class InMemoryRequestLedger(TimeProvider time, LauncherSignal sign
             var abandoned = next.Claim is not null;
             next.Claim = Guid.NewGuid();
             next.LeaseUntil = now + lease;
-            return ValueTask.FromResult<PendingCreate?>(
-                new PendingCreate(next.Command!, next.FailedAttempts, next.TraceParent, next.AdmittedAt, next.Claim.Value, abandoned));
+            return ValueTask.FromResult<PendingCreate?>(new PendingCreate(
+                next.Command!, next.FailedAttempts, next.TraceParent, next.AdmittedAt, next.Claim.Value, abandoned, next.CancelledAt is not null));
         }
     }
 
@@ -104,6 +104,11 @@ public sealed class InMemoryRequestLedger(TimeProvider time, LauncherSignal sign
             entry.Claim = null;
             entry.NotBefore = time.GetUtcNow() + delay;
             entry.FailedAttempts += failedAttempt ? 1 : 0;
+            if (entry.CancelledAt is not null)
+            {
+                // Cancelled while this attempt ran: answered already, and never created now.
+                End(entry, null);
+            }
         });
 
     public async ValueTask<bool> EndWithoutTaskAsync(Guid requestId, Guid? claim, VideoFailed answer, CancellationToken cancellationToken)
@@ -129,7 +134,8 @@ public sealed class InMemoryRequestLedger(TimeProvider time, LauncherSignal sign
         lock (_gate)
         {
             ended = [.. _entries
-                .Where(e => e.Value.IsWaiting && e.Value.Claim is null && e.Value.Command is not null && e.Value.AdmittedAt < admittedBefore)
+                .Where(e => e.Value.IsWaiting && e.Value.Claim is null && e.Value.Command is not null && e.Value.CancelledAt is null
+                    && e.Value.AdmittedAt < admittedBefore)
                 .Select(e => e.Key)];
             foreach (var requestId in ended)
             {
@@ -141,8 +147,9 @@ public sealed class InMemoryRequestLedger(TimeProvider time, LauncherSignal sign
         return ValueTask.FromResult<IReadOnlyList<Guid>>(ended);
     }
 
-    public ValueTask RecordEndedAsync(Guid requestId, JobOutcome? outcome, CancellationToken cancellationToken)
+    public ValueTask<JobOutcome?> RecordEndedAsync(Guid requestId, JobOutcome? outcome, CancellationToken cancellationToken)
     {
+        JobOutcome? answer;
         lock (_gate)
         {
             if (!_entries.TryGetValue(requestId, out var entry))
@@ -152,10 +159,11 @@ public sealed class InMemoryRequestLedger(TimeProvider time, LauncherSignal sign
             }
 
             End(entry, outcome);
+            answer = entry.CancelledAt is null ? entry.Outcome : null;
         }
 
         signal.Pulse();
-        return ValueTask.CompletedTask;
+        return ValueTask.FromResult(answer);
     }
 
     public ValueTask<LedgerEntry?> FindAsync(Guid requestId, CancellationToken cancellationToken)
@@ -168,19 +176,20 @@ public sealed class InMemoryRequestLedger(TimeProvider time, LauncherSignal sign
         }
     }
 
-    public ValueTask RecordProgressAsync(Guid requestId, string? status, int? progressPercent, int? etaSeconds, CancellationToken cancellationToken)
+    public ValueTask<bool> RecordProgressAsync(Guid requestId, string? status, int? progressPercent, int? etaSeconds, CancellationToken cancellationToken)
     {
         lock (_gate)
         {
-            if (_entries.TryGetValue(requestId, out var entry) && !entry.Ended)
+            if (!_entries.TryGetValue(requestId, out var entry) || entry.Ended)
             {
-                entry.ProviderStatus = status;
-                entry.ProgressPercent = progressPercent;
-                entry.EtaSeconds = etaSeconds;
+                return ValueTask.FromResult(false);
             }
-        }
 
-        return ValueTask.CompletedTask;
+            entry.ProviderStatus = status;
+            entry.ProgressPercent = progressPercent;
+            entry.EtaSeconds = etaSeconds;
+            return ValueTask.FromResult(entry.CancelledAt is not null);
+        }
     }
 
     public ValueTask<JobRecord?> GetRecordAsync(Guid requestId, CancellationToken cancellationToken)
@@ -193,7 +202,7 @@ public sealed class InMemoryRequestLedger(TimeProvider time, LauncherSignal sign
             }
 
             int? position = entry.IsWaiting && entry.Command is not null
-                ? _entries.Values.Count(e => e.IsWaiting && e.Command is not null && e.Sequence <= entry.Sequence)
+                ? _entries.Values.Count(e => e.IsWaiting && e.Command is not null && e.Claim is null && e.CancelledAt is null && e.Sequence <= entry.Sequence)
                 : null;
             return ValueTask.FromResult<JobRecord?>(new JobRecord(
                 requestId, entry.TaskId, entry.Claim is not null, entry.AdmittedAt, entry.SubmittedAt, entry.EndedAt, entry.CancelledAt,

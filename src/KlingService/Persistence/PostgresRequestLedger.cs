@@ -35,7 +35,8 @@ public sealed class PostgresRequestLedger(NpgsqlDataSource dataSource, LauncherS
                l.provider_status, l.progress_percent, l.eta_seconds, l.outcome::text,
                CASE WHEN l.task_id IS NULL AND l.ended_at IS NULL AND l.command IS NOT NULL THEN
                    (SELECT count(*) FROM {PostgresSchema.RequestLedger} w
-                    WHERE w.task_id IS NULL AND w.ended_at IS NULL AND w.command IS NOT NULL AND w.seq <= l.seq)::integer
+                    WHERE w.task_id IS NULL AND w.ended_at IS NULL AND w.command IS NOT NULL AND w.seq <= l.seq
+                      AND w.claim_token IS NULL AND w.lease_until <= now() AND w.cancelled_at IS NULL)::integer
                END
         FROM {PostgresSchema.RequestLedger} l WHERE l.request_id = @request_id
         """;
@@ -47,16 +48,18 @@ public sealed class PostgresRequestLedger(NpgsqlDataSource dataSource, LauncherS
             SELECT count(*) AS n FROM {PostgresSchema.RequestLedger}
             WHERE ended_at IS NULL AND (task_id IS NOT NULL OR claim_token IS NOT NULL OR lease_until > statement_timestamp())),
         next AS (
-            SELECT request_id, claim_token IS NOT NULL AS abandoned FROM {PostgresSchema.RequestLedger}
+            SELECT request_id, claim_token IS NOT NULL AS abandoned, cancelled_at IS NOT NULL AS cancelled FROM {PostgresSchema.RequestLedger}
             WHERE task_id IS NULL AND ended_at IS NULL AND command IS NOT NULL AND not_before <= statement_timestamp()
               -- A lease without a token is an older instance's claim: held until it lapses.
-              AND ((claim_token IS NULL AND lease_until <= statement_timestamp() AND (SELECT n FROM busy) < @slot_limit)
+              AND ((claim_token IS NULL AND lease_until <= statement_timestamp() AND cancelled_at IS NULL AND (SELECT n FROM busy) < @slot_limit)
                 OR (claim_token IS NOT NULL AND lease_until <= statement_timestamp() - @abandoned_after))
             ORDER BY seq
             LIMIT 1)
         UPDATE {PostgresSchema.RequestLedger} l SET lease_until = statement_timestamp() + @lease, claim_token = @claim
         FROM next WHERE l.request_id = next.request_id
-        RETURNING l.command, l.failed_attempts, l.trace_parent, l.created_at, next.abandoned
+          -- Checked again: a cancel does not take the slot lock and may have ended the row meanwhile.
+          AND l.task_id IS NULL AND l.ended_at IS NULL AND l.command IS NOT NULL
+        RETURNING l.command, l.failed_attempts, l.trace_parent, l.created_at, next.abandoned, next.cancelled
         """;
 
     private const string RecordTaskUnderClaim = $"""
@@ -64,7 +67,7 @@ public sealed class PostgresRequestLedger(NpgsqlDataSource dataSource, LauncherS
         SET task_id = @task_id, submitted_at = now(), claim_token = NULL, lease_until = '-infinity',
             mode = command::jsonb->>'mode', duration_seconds = (command::jsonb->>'durationSeconds')::integer, command = NULL
         WHERE request_id = @request_id AND task_id IS NULL AND ended_at IS NULL AND claim_token = @claim
-        RETURNING true
+        RETURNING cancelled_at IS NOT NULL
         """;
 
     // The claim was lost, but a task that has no rival is still the request's task.
@@ -73,7 +76,7 @@ public sealed class PostgresRequestLedger(NpgsqlDataSource dataSource, LauncherS
         SET task_id = @task_id, submitted_at = now(), claim_token = NULL, lease_until = '-infinity',
             mode = command::jsonb->>'mode', duration_seconds = (command::jsonb->>'durationSeconds')::integer, command = NULL
         WHERE request_id = @request_id AND task_id IS NULL AND ended_at IS NULL
-        RETURNING true
+        RETURNING cancelled_at IS NOT NULL
         """;
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
@@ -147,7 +150,8 @@ public sealed class PostgresRequestLedger(NpgsqlDataSource dataSource, LauncherS
                     row.IsDBNull(2) ? null : row.GetString(2),
                     row.GetFieldValue<DateTimeOffset>(3),
                     claim,
-                    row.GetBoolean(4));
+                    row.GetBoolean(4),
+                    row.GetBoolean(5));
             }
         }
 
@@ -183,10 +187,12 @@ public sealed class PostgresRequestLedger(NpgsqlDataSource dataSource, LauncherS
             record.Parameters.AddWithValue("request_id", requestId);
             record.Parameters.AddWithValue("claim", claim);
             record.Parameters.AddWithValue("task_id", taskId);
-            if (await record.ExecuteScalarAsync(cancellationToken) is true)
+            if (await record.ExecuteScalarAsync(cancellationToken) is bool cancelled)
             {
-                // The task and its announcement commit together: a recorded task is always announced.
-                await ScheduledMessageStore.AddDueNowAsync(connection, transaction, outbox.Row(announcement), cancellationToken);
+                // The task and its announcement commit together: a recorded task is always tracked. A
+                // request its client cancelled meanwhile tells only its job, not every subscriber.
+                var row = cancelled ? outbox.SendRow(announcement, VideoJobStateMachineDefinition.Address) : outbox.Row(announcement);
+                await ScheduledMessageStore.AddDueNowAsync(connection, transaction, row, cancellationToken);
                 await transaction.CommitAsync(cancellationToken);
                 TestFaultHook.AfterTaskRecorded();
                 dispatch.Poke();
@@ -217,9 +223,12 @@ public sealed class PostgresRequestLedger(NpgsqlDataSource dataSource, LauncherS
 
     public async ValueTask<bool> PostponeAsync(Guid requestId, Guid claim, TimeSpan delay, bool failedAttempt, CancellationToken cancellationToken)
     {
+        // A request its client cancelled while this attempt ran ends here (it was answered already): no new task for it.
         await using var command = dataSource.CreateCommand($"""
             UPDATE {PostgresSchema.RequestLedger}
-            SET lease_until = '-infinity', claim_token = NULL, not_before = now() + @delay, failed_attempts = failed_attempts + @failed
+            SET lease_until = '-infinity', claim_token = NULL, not_before = now() + @delay, failed_attempts = failed_attempts + @failed,
+                ended_at = CASE WHEN cancelled_at IS NOT NULL THEN now() END,
+                command = CASE WHEN cancelled_at IS NOT NULL THEN NULL ELSE command END
             WHERE request_id = @request_id AND claim_token = @claim AND task_id IS NULL AND ended_at IS NULL
             RETURNING true
             """);
@@ -275,7 +284,7 @@ public sealed class PostgresRequestLedger(NpgsqlDataSource dataSource, LauncherS
         await using (var command = new NpgsqlCommand($"""
             UPDATE {PostgresSchema.RequestLedger} SET ended_at = now(), command = NULL, lease_until = '-infinity',
                 outcome = jsonb_build_object('failed', jsonb_build_object('requestId', request_id, 'taskId', NULL, 'reason', @reason, 'message', @message))
-            WHERE task_id IS NULL AND ended_at IS NULL AND claim_token IS NULL AND command IS NOT NULL
+            WHERE task_id IS NULL AND ended_at IS NULL AND claim_token IS NULL AND command IS NOT NULL AND cancelled_at IS NULL
               AND lease_until <= now() AND created_at < @admitted_before
             RETURNING request_id
             """, connection, transaction))
@@ -300,17 +309,20 @@ public sealed class PostgresRequestLedger(NpgsqlDataSource dataSource, LauncherS
         return ended;
     }
 
-    public async ValueTask RecordEndedAsync(Guid requestId, JobOutcome? outcome, CancellationToken cancellationToken)
+    public async ValueTask<JobOutcome?> RecordEndedAsync(Guid requestId, JobOutcome? outcome, CancellationToken cancellationToken)
     {
+        // Under the row's lock, so a cancel is either before (the client has its answer: null) or finds the job ended.
         await using var command = dataSource.CreateCommand($"""
             INSERT INTO {PostgresSchema.RequestLedger} AS l (request_id, lease_until, ended_at, outcome) VALUES (@request_id, '-infinity', now(), @outcome::jsonb)
             ON CONFLICT (request_id) DO UPDATE SET ended_at = coalesce(l.ended_at, now()), command = NULL,
                 outcome = coalesce(l.outcome, EXCLUDED.outcome)
+            RETURNING CASE WHEN l.cancelled_at IS NULL THEN l.outcome::text END
             """);
         command.Parameters.AddWithValue("request_id", requestId);
         command.Parameters.Add(new NpgsqlParameter("outcome", NpgsqlTypes.NpgsqlDbType.Text) { Value = outcome is null ? DBNull.Value : Serialize(outcome) });
-        await command.ExecuteNonQueryAsync(cancellationToken);
+        var stored = await command.ExecuteScalarAsync(cancellationToken) as string;
         signal.Pulse();
+        return stored is null ? null : JsonSerializer.Deserialize<JobOutcome>(stored, Json);
     }
 
     public async ValueTask<LedgerEntry?> FindAsync(Guid requestId, CancellationToken cancellationToken)
@@ -323,17 +335,18 @@ public sealed class PostgresRequestLedger(NpgsqlDataSource dataSource, LauncherS
             : null;
     }
 
-    public async ValueTask RecordProgressAsync(Guid requestId, string? status, int? progressPercent, int? etaSeconds, CancellationToken cancellationToken)
+    public async ValueTask<bool> RecordProgressAsync(Guid requestId, string? status, int? progressPercent, int? etaSeconds, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand($"""
             UPDATE {PostgresSchema.RequestLedger} SET provider_status = @status, progress_percent = @progress, eta_seconds = @eta
             WHERE request_id = @request_id AND ended_at IS NULL
+            RETURNING cancelled_at IS NOT NULL
             """);
         command.Parameters.AddWithValue("request_id", requestId);
         command.Parameters.Add(new NpgsqlParameter("status", NpgsqlTypes.NpgsqlDbType.Text) { Value = (object?)status ?? DBNull.Value });
         command.Parameters.Add(new NpgsqlParameter("progress", NpgsqlTypes.NpgsqlDbType.Integer) { Value = (object?)progressPercent ?? DBNull.Value });
         command.Parameters.Add(new NpgsqlParameter("eta", NpgsqlTypes.NpgsqlDbType.Integer) { Value = (object?)etaSeconds ?? DBNull.Value });
-        await command.ExecuteNonQueryAsync(cancellationToken);
+        return await command.ExecuteScalarAsync(cancellationToken) is true;
     }
 
     public async ValueTask<JobRecord?> GetRecordAsync(Guid requestId, CancellationToken cancellationToken)
@@ -416,9 +429,25 @@ public sealed class PostgresRequestLedger(NpgsqlDataSource dataSource, LauncherS
 
     public async ValueTask<int> DeleteEndedBeforeAsync(DateTimeOffset endedBefore, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand($"DELETE FROM {PostgresSchema.RequestLedger} WHERE ended_at < @ended_before");
-        command.Parameters.AddWithValue("ended_before", endedBefore);
-        return await command.ExecuteNonQueryAsync(cancellationToken);
+        // In bounded batches, so a first run after long downtime does not hold one huge delete; rows
+        // that record a duplicate charge stay for reconciliation.
+        var deleted = 0;
+        while (true)
+        {
+            await using var command = dataSource.CreateCommand($"""
+                DELETE FROM {PostgresSchema.RequestLedger} WHERE request_id IN (
+                    SELECT request_id FROM {PostgresSchema.RequestLedger}
+                    WHERE ended_at < @ended_before AND cardinality(orphan_task_ids) = 0
+                    LIMIT 5000)
+                """);
+            command.Parameters.AddWithValue("ended_before", endedBefore);
+            var batch = await command.ExecuteNonQueryAsync(cancellationToken);
+            deleted += batch;
+            if (batch < 5000)
+            {
+                return deleted;
+            }
+        }
     }
 
     private static string Serialize(JobOutcome outcome) => JsonSerializer.Serialize(outcome, Json);

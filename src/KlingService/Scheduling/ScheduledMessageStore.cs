@@ -124,42 +124,65 @@ public sealed class ScheduledMessageStore(NpgsqlDataSource dataSource, IConfigur
         var gate = new Lock();
         // Rows of one job (same requestId or correlationId) go out one after the other, in order;
         // different jobs' rows go out side by side, so one slow send does not hold up the batch.
-        var lanes = due.GroupBy(LaneOf).Select(lane => lane.ToList());
+        var lanes = due.GroupBy(LaneOf).Select(lane => lane.ToList()).ToList();
+
+        // False when the lane must stop: the row failed (a later row of its job must not overtake it),
+        // or the round is over.
+        async Task<bool> SendOneAsync(ScheduledMessageRow row)
+        {
+            if (cancellationToken.IsCancellationRequested || Volatile.Read(ref interrupted))
+            {
+                // Shutting down, or the broker is in trouble: keep what was sent, the rest stays due.
+                return false;
+            }
+
+            try
+            {
+                await send(row);
+                lock (gate)
+                {
+                    sent.Add(row.TokenId);
+                }
+
+                return true;
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return false;
+            }
+            catch (Exception e)
+            {
+                lock (gate)
+                {
+                    failed.Add(Failure(row.TokenId, row.MessageType, row.Attempts, e));
+                }
+
+                if (e is not ScheduledDispatchException { AffectsOthers: false })
+                {
+                    Volatile.Write(ref interrupted, true);
+                }
+
+                return false;
+            }
+        }
+
+        // The oldest row goes alone first: when the broker is away, the round ends after one failed
+        // send instead of one per lane.
+        if (lanes.Count > 0 && !await SendOneAsync(lanes[0][0]))
+        {
+            lanes.RemoveAt(0);
+        }
+        else if (lanes.Count > 0)
+        {
+            lanes[0].RemoveAt(0);
+        }
+
         await Parallel.ForEachAsync(lanes, new ParallelOptions { MaxDegreeOfParallelism = SendLanes }, async (lane, _) =>
         {
             foreach (var row in lane)
             {
-                if (cancellationToken.IsCancellationRequested || Volatile.Read(ref interrupted))
+                if (!await SendOneAsync(row))
                 {
-                    // Shutting down, or the broker is in trouble: keep what was sent, the rest stays due.
-                    return;
-                }
-
-                try
-                {
-                    await send(row);
-                    lock (gate)
-                    {
-                        sent.Add(row.TokenId);
-                    }
-                }
-                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-                {
-                    return;
-                }
-                catch (Exception e)
-                {
-                    lock (gate)
-                    {
-                        failed.Add(Failure(row.TokenId, row.MessageType, row.Attempts, e));
-                    }
-
-                    if (e is not ScheduledDispatchException { AffectsOthers: false })
-                    {
-                        Volatile.Write(ref interrupted, true);
-                    }
-
-                    // A later row of this job must not overtake the one that failed.
                     return;
                 }
             }

@@ -80,7 +80,7 @@ public sealed class JobQueryTests(InfrastructureFixture infrastructure, ITestOut
         Assert.Equal([1, 2, 3], statuses.Skip(2).Select(s => s.QueuePosition ?? 0).Order());
         Assert.Equal(JobState.Unknown, unknown.State);
         var failed = _client.Terminal.OfType<VideoFailed>().ToList();
-        Assert.Equal([commands[0].RequestId, commands[4].RequestId], failed.Select(f => f.RequestId).Order());
+        Assert.Equal(new[] { commands[0].RequestId, commands[4].RequestId }.Order(), failed.Select(f => f.RequestId).Order());
         Assert.All(failed, f => Assert.Equal(VideoFailureReason.Cancelled, f.Reason));
         Assert.DoesNotContain(_client.Terminal.OfType<VideoReady>(), r => r.RequestId == commands[0].RequestId);
         Assert.Equal(2, _client.Terminal.OfType<VideoReady>().Count(r => r.RequestId == commands[1].RequestId));

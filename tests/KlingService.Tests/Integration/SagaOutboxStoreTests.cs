@@ -33,7 +33,7 @@ public sealed class SagaOutboxStoreTests(InfrastructureFixture infrastructure) :
 
         await using (var session = await SagaSession.BeginAsync(_database, CancellationToken.None))
         {
-            var entries = new List<OutboxEntry>(published.Select(id => new OutboxEntry.DueNow(Row(id, DateTimeOffset.UtcNow, id))))
+            var entries = new List<OutboxEntry>(published.Select(id => new OutboxEntry.DueNow(Row(id, DateTimeOffset.UtcNow, id, JobBody))))
             {
                 new OutboxEntry.Scheduled(Row(newCheck, DateTimeOffset.UtcNow.AddHours(1), checkMessageId)),
                 new OutboxEntry.Cancelled(oldCheck),
@@ -42,10 +42,15 @@ public sealed class SagaOutboxStoreTests(InfrastructureFixture infrastructure) :
             await session.CommitAsync(CancellationToken.None);
         }
 
-        var sent = new List<ScheduledMessageRow>();
-        await store.DispatchDueAsync(100, row => { sent.Add(row); return Task.CompletedTask; }, CancellationToken.None);
+        var sent = new System.Collections.Concurrent.ConcurrentQueue<ScheduledMessageRow>();
+        await store.DispatchDueAsync(100, async row =>
+        {
+            // Sends of other jobs run side by side; give them the chance to overtake.
+            await Task.Delay(Random.Shared.Next(5));
+            sent.Enqueue(row);
+        }, CancellationToken.None);
 
-        // The events in publish order, each as an outbox row under its MessageId; the cancelled check gone, the new one waiting.
+        // One job's events (one requestId) in publish order, each as an outbox row under its MessageId; the cancelled check gone, the new one waiting.
         Assert.Equal(published, sent.Select(r => r.TokenId));
         Assert.All(sent, r => Assert.True(r.IsOutboxMessage));
         await using var command = _database.CreateCommand($"SELECT token_id, message_id FROM {PostgresSchema.ScheduledMessages}");
@@ -71,7 +76,10 @@ public sealed class SagaOutboxStoreTests(InfrastructureFixture infrastructure) :
         Assert.Equal(0, result.Sent);
     }
 
-    private static ScheduledMessageRow Row(Guid token, DateTimeOffset dueAt, Guid? messageId) =>
-        new(token, dueAt, new Uri("exchange:KlingService.Contracts:VideoReady"), "urn:message:KlingService.Contracts:VideoReady", "{}", """{"headers":{}}""",
+    private static ScheduledMessageRow Row(Guid token, DateTimeOffset dueAt, Guid? messageId, string body = "{}") =>
+        new(token, dueAt, new Uri("exchange:KlingService.Contracts:VideoReady"), "urn:message:KlingService.Contracts:VideoReady", body, """{"headers":{}}""",
             MessageId: messageId);
+
+    // The body of one job's event: the dispatcher keeps a job's rows in order by its requestId.
+    private static readonly string JobBody = $$"""{"requestId":"{{Guid.NewGuid()}}"}""";
 }
