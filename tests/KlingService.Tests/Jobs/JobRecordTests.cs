@@ -168,6 +168,37 @@ public sealed class JobRecordTests
     }
 
     [Fact]
+    public async Task A_cancel_that_lands_while_a_check_sees_the_video_ready_still_delivers_nothing_more()
+    {
+        await using var service = await GenerationHarness.StartAsync();
+        using var checking = new ManualResetEventSlim();
+        using var cancelDone = new ManualResetEventSlim();
+        service.Kling.OnStatus = (id, _) =>
+        {
+            // The check is under way when the cancel commits; it then sees the task succeeded.
+            checking.Set();
+            cancelDone.Wait(TimeSpan.FromSeconds(20));
+            return FakeKlingApi.Succeeded(id);
+        };
+        var command = GenerationHarness.ValidCommand();
+        await service.SendAsync(command);
+        await service.PublishedAsync<VideoGenerationSubmitted>();
+
+        var advancing = service.AdvanceAndSettleAsync(TimeSpan.FromSeconds(20));
+        Assert.True(checking.Wait(TimeSpan.FromSeconds(20)), "The status check never started.");
+        await service.Harness.Bus.Publish(new CancelVideoGeneration(command.RequestId));
+        await service.EventuallyPublishedAsync<VideoFailed>();
+        cancelDone.Set();
+        await advancing;
+        await service.AdvanceAndSettleAsync(Step);
+        await Task.Delay(500);
+
+        Assert.Equal(VideoFailureReason.Cancelled, Assert.Single(service.Published<VideoFailed>()).Reason);
+        Assert.Empty(service.Published<VideoReady>());
+        Assert.Equal(JobState.Cancelled, (await service.StatusAsync(command.RequestId)).State);
+    }
+
+    [Fact]
     public async Task Cancelling_an_ended_or_unknown_request_has_no_effect()
     {
         await using var service = await GenerationHarness.StartAsync();
