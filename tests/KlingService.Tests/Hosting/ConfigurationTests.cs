@@ -223,6 +223,33 @@ public sealed class ConfigurationTests
         ["Kling:ApiKey"] = "",
     };
 
+    public static TheoryData<Type, string> OptionsClasses() => new()
+    {
+        { typeof(KlingOptions), KlingOptions.SectionName },
+        { typeof(GenerationOptions), GenerationOptions.SectionName },
+        { typeof(KlingService.Jobs.JobsOptions), KlingService.Jobs.JobsOptions.SectionName },
+        { typeof(KlingService.Scheduling.ScheduledDispatchOptions), KlingService.Scheduling.ScheduledDispatchOptions.SectionName },
+    };
+
+    [Theory]
+    [MemberData(nameof(OptionsClasses))]
+    public void The_README_configuration_table_names_every_setting(Type options, string section)
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "README.md")))
+        {
+            directory = directory.Parent;
+        }
+
+        var readme = File.ReadAllText(Path.Combine(directory!.FullName, "README.md"));
+        var settings = options.GetProperties().Where(p => p.CanWrite).Select(p => p.Name);
+
+        // A row names a key as `Section:Name`, or as a second key of the row: `Section:First` / `Name`.
+        Assert.All(settings, name => Assert.True(
+            readme.Contains($"`{section}:{name}`", StringComparison.Ordinal) || readme.Contains($"/ `{name}`", StringComparison.Ordinal),
+            $"The README's configuration table does not name {section}:{name}."));
+    }
+
     private static IConfiguration Configuration(params (string Key, string Value)[] values) =>
         new ConfigurationBuilder().AddInMemoryCollection(values.Select(v => new KeyValuePair<string, string?>(v.Key, v.Value))).Build();
 }
