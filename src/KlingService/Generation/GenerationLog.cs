@@ -94,4 +94,7 @@ internal static partial class GenerationLog
 
     [LoggerMessage(30, LogLevel.Warning, "Deleting expired job records failed; trying again later: {Message}")]
     public static partial void RecordCleanupFailed(ILogger logger, string message);
+
+    [LoggerMessage(31, LogLevel.Information, "Request {RequestId} was not ended as {Reason} here: its claim was lost (the new holder answers for it) or its client cancelled and has its answer")]
+    public static partial void NotEndedHere(ILogger logger, Guid requestId, VideoFailureReason reason);
 }

@@ -463,7 +463,7 @@ public sealed class TaskLauncher(
         {
             // The claim was lost (whoever holds the request now answers for it), or the client
             // cancelled and already has its answer.
-            GenerationLog.FaultNotAnswered(logger, requestId);
+            GenerationLog.NotEndedHere(logger, requestId, reason);
             return;
         }
 

@@ -108,46 +108,7 @@ public sealed class SagaSession : IAsyncDisposable
     {
         foreach (var entry in entries)
         {
-            await using var command = entry switch
-            {
-                // A saga's Schedule, under its token (a repeat of the token replaces the row, as the scheduler consumer does).
-                OutboxEntry.Scheduled(var row) => Row(row, $"""
-                    INSERT INTO {PostgresSchema.ScheduledMessages} (token_id, due_at, destination, message_type, body, headers, message_id)
-                    VALUES (@token_id, @due_at, @destination, @message_type, @body::jsonb, @headers::jsonb, @message_id)
-                    ON CONFLICT (token_id) DO UPDATE SET due_at = EXCLUDED.due_at, destination = EXCLUDED.destination,
-                        message_type = EXCLUDED.message_type, body = EXCLUDED.body, headers = EXCLUDED.headers,
-                        message_id = EXCLUDED.message_id, attempts = 0, last_error = NULL
-                    """),
-                // A publish or send: due when the transaction commits; the seq column keeps the order.
-                OutboxEntry.DueNow(var row) => Row(row, ScheduledMessageStore.InsertDueNow),
-                OutboxEntry.Cancelled(var tokenId) => Cancel(tokenId),
-                _ => throw new InvalidOperationException($"Unknown outbox entry {entry}."),
-            };
-            await command.ExecuteNonQueryAsync(cancellationToken);
-        }
-
-        NpgsqlCommand Row(ScheduledMessageRow row, string sql)
-        {
-            var command = Command(sql);
-            command.Parameters.AddWithValue("token_id", row.TokenId);
-            command.Parameters.AddWithValue("due_at", row.DueAt);
-            command.Parameters.AddWithValue("destination", row.Destination.ToString());
-            command.Parameters.AddWithValue("message_type", row.MessageType);
-            command.Parameters.AddWithValue("body", row.Body);
-            command.Parameters.AddWithValue("headers", row.Headers);
-            command.Parameters.AddWithValue("message_id", (object?)row.MessageId ?? DBNull.Value);
-            return command;
-        }
-
-        NpgsqlCommand Cancel(Guid tokenId)
-        {
-            // Also a row set aside: whoever scheduled it no longer wants it.
-            var command = Command($"""
-                DELETE FROM {PostgresSchema.ScheduledMessages} WHERE token_id = @token_id;
-                DELETE FROM {PostgresSchema.ScheduledMessagesDead} WHERE token_id = @token_id;
-                """);
-            command.Parameters.AddWithValue("token_id", tokenId);
-            return command;
+            await ScheduledMessageStore.WriteAsync(_connection, _transaction, entry, cancellationToken);
         }
     }
 

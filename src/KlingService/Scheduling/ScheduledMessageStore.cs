@@ -1,3 +1,4 @@
+using KlingService.Outbox;
 using KlingService.Persistence;
 using MassTransit;
 using Npgsql;
@@ -11,55 +12,85 @@ public sealed class ScheduledMessageStore(NpgsqlDataSource dataSource, IConfigur
 
     public ScheduledDispatchOptions Options => _options;
 
-    /// <summary>An outbox row: a message due as soon as the transaction that writes it commits; <c>seq</c> keeps the order.</summary>
-    public const string InsertDueNow = $"""
+    // A schedule under its token: a repeat of the token (a redelivered ScheduleMessage, a saga's
+    // re-arm) replaces the row.
+    private const string Upsert = $"""
+        INSERT INTO {PostgresSchema.ScheduledMessages} (token_id, due_at, destination, message_type, body, headers, message_id)
+        VALUES (@token_id, @due_at, @destination, @message_type, @body::jsonb, @headers::jsonb, @message_id)
+        ON CONFLICT (token_id) DO UPDATE SET due_at = EXCLUDED.due_at, destination = EXCLUDED.destination,
+            message_type = EXCLUDED.message_type, body = EXCLUDED.body, headers = EXCLUDED.headers,
+            message_id = EXCLUDED.message_id, attempts = 0, last_error = NULL
+        """;
+
+    // An outbox row: due as soon as the transaction that writes it commits; seq keeps the order.
+    private const string InsertDueNow = $"""
         INSERT INTO {PostgresSchema.ScheduledMessages} (token_id, due_at, destination, message_type, body, headers, message_id)
         VALUES (@token_id, now(), @destination, @message_type, @body::jsonb, @headers::jsonb, @message_id)
         """;
 
-    /// <summary>Writes an outbox row in the caller's transaction, so it commits with the state it announces.</summary>
-    public static async Task AddDueNowAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, ScheduledMessageRow row, CancellationToken cancellationToken)
+    // Also a row set aside: whoever scheduled it no longer wants it.
+    private const string Forget = $"""
+        DELETE FROM {PostgresSchema.ScheduledMessages} WHERE token_id = @token_id;
+        DELETE FROM {PostgresSchema.ScheduledMessagesDead} WHERE token_id = @token_id;
+        """;
+
+    /// <summary>
+    /// Writes one outbox entry (a schedule, a message due now, or a forgotten schedule) in the
+    /// caller's transaction, so it commits with the state it belongs to, or not at all.
+    /// </summary>
+    public static async Task WriteAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, OutboxEntry entry, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand(InsertDueNow, connection, transaction);
-        command.Parameters.AddWithValue("token_id", row.TokenId);
-        command.Parameters.AddWithValue("destination", row.Destination.ToString());
-        command.Parameters.AddWithValue("message_type", row.MessageType);
-        command.Parameters.AddWithValue("body", row.Body);
-        command.Parameters.AddWithValue("headers", row.Headers);
-        command.Parameters.AddWithValue("message_id", (object?)row.MessageId ?? DBNull.Value);
+        await using var command = new NpgsqlCommand(null, connection, transaction);
+        switch (entry)
+        {
+            case OutboxEntry.Scheduled(var row):
+                command.CommandText = Upsert;
+                Bind(command, row);
+                break;
+            case OutboxEntry.DueNow(var row):
+                command.CommandText = InsertDueNow;
+                Bind(command, row);
+                break;
+            case OutboxEntry.Cancelled(var tokenId):
+                command.CommandText = Forget;
+                command.Parameters.AddWithValue("token_id", tokenId);
+                break;
+            default:
+                throw new InvalidOperationException($"Unknown outbox entry {entry}.");
+        }
+
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
+    /// <summary>Writes an announcement in the caller's transaction, due when it commits.</summary>
+    public static Task AddDueNowAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, ScheduledMessageRow row, CancellationToken cancellationToken) =>
+        WriteAsync(connection, transaction, new OutboxEntry.DueNow(row), cancellationToken);
+
     public async Task SaveAsync(ScheduledMessageRow row, CancellationToken cancellationToken)
     {
-        // A redelivered ScheduleMessage carries the same token: the upsert keeps one row for it.
-        await using var command = dataSource.CreateCommand($"""
-            INSERT INTO {PostgresSchema.ScheduledMessages} (token_id, due_at, destination, message_type, body, headers, message_id)
-            VALUES (@token_id, @due_at, @destination, @message_type, @body::jsonb, @headers::jsonb, @message_id)
-            ON CONFLICT (token_id) DO UPDATE SET due_at = EXCLUDED.due_at, destination = EXCLUDED.destination,
-                message_type = EXCLUDED.message_type, body = EXCLUDED.body, headers = EXCLUDED.headers,
-                message_id = EXCLUDED.message_id, attempts = 0, last_error = NULL
-            """);
-        command.Parameters.AddWithValue("token_id", row.TokenId);
-        command.Parameters.AddWithValue("due_at", row.DueAt);
-        command.Parameters.AddWithValue("destination", row.Destination.ToString());
-        command.Parameters.AddWithValue("message_type", row.MessageType);
-        command.Parameters.AddWithValue("body", row.Body);
-        command.Parameters.AddWithValue("headers", row.Headers);
+        await using var command = dataSource.CreateCommand(Upsert);
         // The MessageId the scheduled message is sent with, on every attempt.
-        command.Parameters.AddWithValue("message_id", row.MessageId ?? NewId.NextGuid());
+        Bind(command, row with { MessageId = row.MessageId ?? NewId.NextGuid() });
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     /// <summary>Forgets a message, also one set aside: whoever scheduled it no longer wants it.</summary>
     public async Task CancelAsync(Guid tokenId, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand($"""
-            DELETE FROM {PostgresSchema.ScheduledMessages} WHERE token_id = @token_id;
-            DELETE FROM {PostgresSchema.ScheduledMessagesDead} WHERE token_id = @token_id;
-            """);
+        await using var command = dataSource.CreateCommand(Forget);
         command.Parameters.AddWithValue("token_id", tokenId);
         await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private static void Bind(NpgsqlCommand command, ScheduledMessageRow row)
+    {
+        command.Parameters.AddWithValue("token_id", row.TokenId);
+        command.Parameters.AddWithValue("due_at", row.DueAt);
+        command.Parameters.AddWithValue("destination", row.Destination.ToString());
+        command.Parameters.AddWithValue("message_type", row.MessageType);
+        command.Parameters.AddWithValue("body", row.Body);
+        command.Parameters.AddWithValue("headers", row.Headers);
+        command.Parameters.AddWithValue("message_id", (object?)row.MessageId ?? DBNull.Value);
     }
 
     /// <summary>How many messages are set aside, waiting for an operator.</summary>

@@ -59,21 +59,11 @@ public sealed class AmbiguousCreateTests(InfrastructureFixture infrastructure, I
     [Fact]
     public async Task By_default_a_create_accepted_then_failed_ends_as_CreateOutcomeUnknown_and_no_task_is_paid_for_twice()
     {
-        _service = await StartServiceAsync(retryAmbiguous: false);
-        var commands = Commands(Jobs);
-        var clock = Stopwatch.StartNew();
-
-        await _client.SendAsync(commands);
-        var ended = await _client.WaitForTerminalAsync(Jobs, TimeSpan.FromMinutes(3));
-        await Task.Delay(TimeSpan.FromSeconds(3));
-        var stats = _simulator.Board.Stats();
+        var (commands, ended, stats) = await RunAsync(retryAmbiguous: false);
         var unknown = _client.Terminal.OfType<VideoFailed>().Where(f => f.Reason == VideoFailureReason.CreateOutcomeUnknown).ToList();
         var ready = _client.Terminal.OfType<VideoReady>().Count();
         var otherFailures = _client.Terminal.OfType<VideoFailed>().Where(f => f.Reason != VideoFailureReason.CreateOutcomeUnknown)
             .Select(f => $"{f.Reason}: {f.Message}").Take(5);
-        output.WriteLine($"{ended} jobs ended in {clock.Elapsed:g}: {ready} ready, {unknown.Count} CreateOutcomeUnknown; simulator: " +
-            $"tasks created {stats.TasksCreated}, accepted then failed {stats.AcceptedThenFailed}, duplicate prompts {stats.DuplicatePrompts}; " +
-            $"log: {_service.Count(UnknownNotRepeated)} not repeated, {_service.Count(UnknownRepeated)} repeated");
 
         Assert.Equal(Jobs, ended);
         AssertEachEndedOnce(commands);
@@ -86,26 +76,16 @@ public sealed class AmbiguousCreateTests(InfrastructureFixture infrastructure, I
         Assert.Equal(stats.AcceptedThenFailed, unknown.Count);
         Assert.All(unknown, f => Assert.Contains(ChargeWarning, f.Message, StringComparison.Ordinal));
         Assert.True(Jobs - unknown.Count == ready, string.Join(Environment.NewLine, otherFailures));
-        Assert.Equal(unknown.Count, _service.Count(UnknownNotRepeated));
+        Assert.Equal(unknown.Count, _service!.Count(UnknownNotRepeated));
         Assert.Equal(0, _service.Count(UnknownRepeated));
     }
 
     [Fact]
     public async Task With_RetryAmbiguousCreates_every_job_ends_ready_and_each_duplicate_charge_is_a_logged_repeat()
     {
-        _service = await StartServiceAsync(retryAmbiguous: true);
-        var commands = Commands(Jobs);
-        var clock = Stopwatch.StartNew();
-
-        await _client.SendAsync(commands);
-        var ended = await _client.WaitForTerminalAsync(Jobs, TimeSpan.FromMinutes(3));
-        await Task.Delay(TimeSpan.FromSeconds(3));
-        var stats = _simulator.Board.Stats();
-        var repeated = _service.Count(UnknownRepeated);
+        var (commands, ended, stats) = await RunAsync(retryAmbiguous: true);
+        var repeated = _service!.Count(UnknownRepeated);
         var failures = _client.Terminal.OfType<VideoFailed>().Select(f => $"{f.Reason}: {f.Message}").Take(5);
-        output.WriteLine($"{ended} jobs ended in {clock.Elapsed:g}: {_client.Terminal.OfType<VideoReady>().Count()} ready; simulator: " +
-            $"tasks created {stats.TasksCreated}, accepted then failed {stats.AcceptedThenFailed}, duplicate prompts {stats.DuplicatePrompts}; " +
-            $"log: {repeated} repeated, {_service.Count(UnknownNotRepeated)} not repeated");
 
         Assert.Equal(Jobs, ended);
         AssertEachEndedOnce(commands);
@@ -116,6 +96,23 @@ public sealed class AmbiguousCreateTests(InfrastructureFixture infrastructure, I
         Assert.Equal(stats.AcceptedThenFailed, stats.DuplicatePrompts);
         Assert.Equal(Jobs + stats.DuplicatePrompts, stats.TasksCreated);
         Assert.Equal(0, _service.Count(UnknownNotRepeated));
+    }
+
+    /// <summary>Starts the service, sends the jobs and waits for them all, then a little more for any repeat.</summary>
+    private async Task<(List<GenerateVideo> Commands, int Ended, SimulatorStats Stats)> RunAsync(bool retryAmbiguous)
+    {
+        _service = await StartServiceAsync(retryAmbiguous);
+        var commands = Commands(Jobs);
+        var clock = Stopwatch.StartNew();
+
+        await _client.SendAsync(commands);
+        var ended = await _client.WaitForTerminalAsync(Jobs, TimeSpan.FromMinutes(3));
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        var stats = _simulator.Board.Stats();
+        output.WriteLine($"{ended} jobs ended in {clock.Elapsed:g}: {_client.Terminal.OfType<VideoReady>().Count()} ready; simulator: " +
+            $"tasks created {stats.TasksCreated}, accepted then failed {stats.AcceptedThenFailed}, duplicate prompts {stats.DuplicatePrompts}; " +
+            $"log: {_service.Count(UnknownNotRepeated)} not repeated, {_service.Count(UnknownRepeated)} repeated");
+        return (commands, ended, stats);
     }
 
     private async Task<ServiceProcess> StartServiceAsync(bool retryAmbiguous) =>
