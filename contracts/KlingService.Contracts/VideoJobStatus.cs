@@ -15,6 +15,7 @@ namespace KlingService.Contracts;
 /// <param name="VideoUrlExpiresAt">When <paramref name="VideoUrl"/> stops working.</param>
 /// <param name="Reason">Why the job failed, once it did.</param>
 /// <param name="Message">Human-readable detail of the failure; not stable, do not parse.</param>
+/// <param name="StoredVideoUrl">The service's stored copy of the video, once ready and stored (see <see cref="VideoReady.StoredVideoUrl"/>).</param>
 public sealed record VideoJobStatus(
     Guid RequestId,
     JobState State,
@@ -29,4 +30,5 @@ public sealed record VideoJobStatus(
     string? VideoUrl = null,
     DateTimeOffset? VideoUrlExpiresAt = null,
     VideoFailureReason? Reason = null,
-    string? Message = null);
+    string? Message = null,
+    string? StoredVideoUrl = null);

@@ -95,6 +95,12 @@ public static class DemoRunner
                 Console.WriteLine($"  url:     {ready.VideoUrl}");
                 Console.WriteLine($"  expires: {ready.VideoUrlExpiresAt:u}");
                 Console.WriteLine($"  type:    {ready.VideoType}, took {ready.TimeTaken.TotalSeconds:F1}s");
+                if (ready.StoredVideoUrl is { } stored)
+                {
+                    // A file:// URI is the saved file: print it as a path a new user can open.
+                    Console.WriteLine($"  saved:   {(Uri.TryCreate(stored, UriKind.Absolute, out var uri) && uri.IsFile ? uri.LocalPath : stored)} ({ready.SizeBytes} bytes, sha256 {ready.Sha256})");
+                }
+
                 return 0;
             case VideoFailed failed:
                 AnsiConsole.MarkupLineInterpolated($"[red]VideoFailed[/] ({failed.Reason}) task {failed.TaskId ?? "none"}: {failed.Message}");

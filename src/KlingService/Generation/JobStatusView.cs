@@ -37,6 +37,7 @@ public static class JobStatusView
             ready?.VideoUrl,
             ready?.VideoUrlExpiresAt,
             failed?.Reason,
-            failed?.Message);
+            failed?.Message,
+            ready?.StoredVideoUrl);
     }
 }

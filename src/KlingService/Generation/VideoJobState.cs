@@ -42,6 +42,14 @@ public sealed class VideoJobState : SagaStateMachineInstance, ISagaVersion
 
     public string? VideoType { get; set; }
 
+    /// <summary>When a check saw the task succeed: the video's time taken and its URL's expiry count from here.</summary>
+    public DateTimeOffset? SucceededAt { get; set; }
+
+    public DateTimeOffset? VideoUrlExpiresAt { get; set; }
+
+    /// <summary>While the video is being stored: when the job stops waiting for the copy and delivers the provider's URL.</summary>
+    public DateTimeOffset? StoreGiveUpAt { get; set; }
+
     public string? FailureMessage { get; set; }
 
     /// <summary>What the last check means: the state machine ends the job on anything but Running.</summary>

@@ -1,4 +1,5 @@
 using KlingService.Contracts;
+using KlingService.Storage;
 using KlingService.Telemetry;
 using MassTransit;
 using Microsoft.Extensions.Options;
@@ -12,7 +13,12 @@ namespace KlingService.Generation;
 public sealed class VideoJobStateMachine : MassTransitStateMachine<VideoJobState>
 {
     public VideoJobStateMachine(
-        StatusCheckPolicy policy, IOptions<GenerationOptions> options, TimeProvider time, KlingMetrics metrics, ILogger<VideoJobStateMachine> logger)
+        StatusCheckPolicy policy,
+        IOptions<GenerationOptions> options,
+        IOptions<StorageOptions> storage,
+        TimeProvider time,
+        KlingMetrics metrics,
+        ILogger<VideoJobStateMachine> logger)
     {
         InstanceState(x => x.CurrentState);
 
@@ -27,6 +33,11 @@ public sealed class VideoJobStateMachine : MassTransitStateMachine<VideoJobState
             });
         });
         Event(() => Silence, e =>
+        {
+            e.CorrelateById(context => context.Message.CorrelationId);
+            e.OnMissingInstance(m => m.Discard());
+        });
+        Event(() => Stored, e =>
         {
             e.CorrelateById(context => context.Message.CorrelationId);
             e.OnMissingInstance(m => m.Discard());
@@ -109,13 +120,28 @@ public sealed class VideoJobStateMachine : MassTransitStateMachine<VideoJobState
                     ready => ready
                         .Then(context =>
                         {
-                            var taken = time.GetUtcNow() - context.Saga.SubmittedAt;
-                            GenerationLog.TaskSucceeded(logger, context.Saga.TaskId, context.Saga.RequestId, taken);
-                            metrics.Succeeded(taken, context.Saga.ChecksMade);
+                            var job = context.Saga;
+                            job.SucceededAt = time.GetUtcNow();
+                            job.VideoUrlExpiresAt = job.VideoUrlTtlSeconds is { } ttl ? job.SucceededAt.Value.AddSeconds(ttl) : null;
+                            var taken = job.SucceededAt.Value - job.SubmittedAt;
+                            GenerationLog.TaskSucceeded(logger, job.TaskId, job.RequestId, taken);
+                            metrics.Succeeded(taken, job.ChecksMade);
                         })
-                        .ThenAsync(context => EndAsync(context, Ready(context.Saga, time.GetUtcNow())))
-                        .Unschedule(Deadline)
-                        .Finalize(),
+                        .IfElse(_ => storage.Value.Enabled,
+                            // Keep the paid video before telling anyone: the copy runs outside this transaction
+                            // and answers with VideoStored; the deadline becomes the longest wait for that answer.
+                            store => store
+                                .Then(context => context.Saga.StoreGiveUpAt = StoreGiveUpAt(context.Saga, storage.Value))
+                                .Publish(context => new StoreVideo(
+                                    context.Saga.CorrelationId, context.Saga.RequestId, context.Saga.TaskId, context.Saga.VideoUrl!,
+                                    context.Saga.VideoUrlExpiresAt, context.Saga.StoreGiveUpAt!.Value))
+                                .Schedule(Deadline, context => new VideoJobDeadlineExpired(context.Saga.CorrelationId, context.Saga.TaskId),
+                                    context => StoreAnswerDelay(context.Saga, storage.Value, time))
+                                .TransitionTo(Storing),
+                            deliver => deliver
+                                .ThenAsync(context => EndAsync(context, Ready(context.Saga, stored: null)))
+                                .Unschedule(Deadline)
+                                .Finalize()),
                     notReady => notReady.IfElse(context => context.Saga.Verdict == CheckVerdict.Failed,
                         failed => failed
                             .Then(context =>
@@ -150,6 +176,29 @@ public sealed class VideoJobStateMachine : MassTransitStateMachine<VideoJobState
                 .Unschedule(StatusCheck)
                 .Finalize());
 
+        During(Storing,
+            When(Stored)
+                .ThenAsync(context => EndAsync(context, Ready(context.Saga, context.Message.Video)))
+                .Unschedule(Deadline)
+                .Finalize(),
+            // The copy never answered (its message lost to an error queue, say): the video is delivered as it is.
+            When(Deadline.Received)
+                .Then(context =>
+                {
+                    StorageLog.StoreAnswerMissing(logger, context.Saga.TaskId);
+                    metrics.VideoNotStored(StoreFailureReason.TimedOut);
+                })
+                .ThenAsync(context => EndAsync(context, Ready(context.Saga, stored: null)))
+                .Finalize(),
+            When(Silence)
+                .Then(context => context.Saga.Cancelled = true),
+            When(Rearm, context => context.Message.DeadlineMissing)
+                .Schedule(Deadline, context => new VideoJobDeadlineExpired(context.Saga.CorrelationId, context.Saga.TaskId),
+                    context => StoreAnswerDelay(context.Saga, storage.Value, time)),
+            Ignore(Rearm, context => !context.Message.DeadlineMissing),
+            Ignore(Submitted),
+            Ignore(StatusCheck.Received));
+
         void TimedOut(VideoJobState job)
         {
             GenerationLog.TaskFailed(logger, job.TaskId, job.RequestId, VideoFailureReason.TimedOut, TimedOutMessage(options.Value));
@@ -164,6 +213,11 @@ public sealed class VideoJobStateMachine : MassTransitStateMachine<VideoJobState
 
     public State Generating { get; private set; } = null!;
 
+    /// <summary>The task succeeded and its video is being copied into the artifact store.</summary>
+    public State Storing { get; private set; } = null!;
+
+    public Event<VideoStored> Stored { get; private set; } = null!;
+
     public Event<VideoGenerationSubmitted> Submitted { get; private set; } = null!;
 
     public Event<RearmVideoJob> Rearm { get; private set; } = null!;
@@ -174,13 +228,34 @@ public sealed class VideoJobStateMachine : MassTransitStateMachine<VideoJobState
 
     public Schedule<VideoJobState, VideoJobDeadlineExpired> Deadline { get; private set; } = null!;
 
-    private static VideoReady Ready(VideoJobState job, DateTimeOffset now) => new(
+    private static VideoReady Ready(VideoJobState job, StoredVideo? stored) => new(
         job.RequestId,
         job.TaskId,
         job.VideoUrl!,
-        job.VideoUrlTtlSeconds is { } ttl ? now.AddSeconds(ttl) : null,
+        job.VideoUrlExpiresAt,
         job.VideoType ?? "mp4",
-        now - job.SubmittedAt);
+        job.SucceededAt!.Value - job.SubmittedAt,
+        stored?.Url,
+        stored?.Key,
+        stored?.SizeBytes,
+        stored?.Sha256);
+
+    /// <summary>Tries stop when the provider's URL expires, or after <c>Storage:StoreTimeout</c>, whichever comes first.</summary>
+    private static DateTimeOffset StoreGiveUpAt(VideoJobState job, StorageOptions storage)
+    {
+        var timeout = job.SucceededAt!.Value + storage.StoreTimeout;
+        return job.VideoUrlExpiresAt is { } expires && expires < timeout ? expires : timeout;
+    }
+
+    /// <summary>
+    /// How long to wait for the copy's answer: past the give-up time by one try's bound (a try under way may still
+    /// finish) and a minute for the answer to travel.
+    /// </summary>
+    private static TimeSpan StoreAnswerDelay(VideoJobState job, StorageOptions storage, TimeProvider time)
+    {
+        var left = job.StoreGiveUpAt!.Value + storage.AttemptTimeout + TimeSpan.FromMinutes(1) - time.GetUtcNow();
+        return left > TimeSpan.Zero ? left : TimeSpan.Zero;
+    }
 
     /// <summary>
     /// A check is missing when none was armed, or when the armed one is overdue by more than the

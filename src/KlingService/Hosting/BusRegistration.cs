@@ -4,6 +4,7 @@ using KlingService.Jobs;
 using KlingService.Outbox;
 using KlingService.Persistence;
 using KlingService.Scheduling;
+using KlingService.Storage;
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -24,6 +25,7 @@ public static class BusRegistration
         bus.AddConsumer<GenerateVideoFaultConsumer>();
         bus.AddConsumer<GetVideoJobConsumer, GetVideoJobConsumerDefinition>();
         bus.AddConsumer<CancelVideoGenerationConsumer, CancelVideoGenerationConsumerDefinition>();
+        bus.AddConsumer<StoreVideoConsumer, StoreVideoConsumerDefinition>();
         var saga = bus.AddSagaStateMachine<VideoJobStateMachine, VideoJobState, VideoJobStateMachineDefinition>();
 
         if (infrastructure.IsDurable)

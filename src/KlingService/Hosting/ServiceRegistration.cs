@@ -4,6 +4,7 @@ using KlingService.Kling;
 using KlingService.Outbox;
 using KlingService.Persistence;
 using KlingService.Scheduling;
+using KlingService.Storage;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -36,6 +37,7 @@ public static class ServiceRegistration
         services.AddHostedService<TaskLauncher>();
         services.AddOptions<JobsOptions>().Bind(configuration.GetSection(JobsOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
         services.AddHostedService<JobRecordCleanup>();
+        services.AddVideoStorage(configuration, infrastructure);
 
         if (infrastructure.Postgres is { } postgres)
         {

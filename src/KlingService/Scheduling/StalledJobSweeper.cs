@@ -38,7 +38,8 @@ public sealed partial class StalledJobSweeper(
     private const string FindStalled = $"""
         SELECT s.data, s.check_missing, s.deadline_missing FROM (
             SELECT j.data::text AS data, j.updated_at,
-                NOT EXISTS (SELECT 1 FROM {PostgresSchema.ScheduledMessages} m
+                -- A job storing its video waits for the copy's answer, not for a check.
+                (j.data->>'CurrentState') <> 'Storing' AND NOT EXISTS (SELECT 1 FROM {PostgresSchema.ScheduledMessages} m
                             WHERE m.token_id = (j.data->>'StatusCheckTokenId')::uuid) AS check_missing,
                 NOT EXISTS (SELECT 1 FROM {PostgresSchema.ScheduledMessages} m
                             WHERE m.token_id = (j.data->>'DeadlineTokenId')::uuid) AS deadline_missing

@@ -19,6 +19,9 @@ public sealed class KlingMetrics
     private readonly Counter<long> _duplicateCharges;
     private readonly Counter<long> _keyRefused;
     private readonly Counter<long> _schedulerSetAside;
+    private readonly Counter<long> _storedBytes;
+    private readonly Histogram<double> _storeDuration;
+    private readonly Counter<long> _storeFailures;
 
     public KlingMetrics(IMeterFactory meterFactory)
     {
@@ -36,6 +39,9 @@ public sealed class KlingMetrics
         _duplicateCharges = meter.CreateCounter<long>(KlingTelemetry.DuplicateCharges, description: "Tasks created for a request that already had one, or had ended");
         _keyRefused = meter.CreateCounter<long>(KlingTelemetry.KeyRefused, description: "Create calls refused with 401/403; launching pauses");
         _schedulerSetAside = meter.CreateCounter<long>(KlingTelemetry.SchedulerSetAside, description: "Scheduled messages set aside after repeated failures to send them");
+        _storedBytes = meter.CreateCounter<long>(KlingTelemetry.StoredBytes, "By", "Bytes of finished videos copied into the artifact store");
+        _storeDuration = meter.CreateHistogram<double>(KlingTelemetry.StoreDuration, "s", "Time to store one video, its retries included");
+        _storeFailures = meter.CreateCounter<long>(KlingTelemetry.StoreFailures, description: "Videos delivered without a stored copy, by reason");
     }
 
     public void Submitted(TimeSpan backlogWait)
@@ -90,4 +96,15 @@ public sealed class KlingMetrics
     /// <summary>A scheduled message that kept failing was set aside for an operator.</summary>
     public void ScheduledMessageSetAside(string messageType) =>
         _schedulerSetAside.Add(1, new KeyValuePair<string, object?>(KlingTelemetry.MessageTypeTag, messageType));
+
+    /// <summary>A finished video is in the artifact store.</summary>
+    public void VideoStored(long bytes, TimeSpan took)
+    {
+        _storedBytes.Add(bytes);
+        _storeDuration.Record(took.TotalSeconds);
+    }
+
+    /// <summary>A finished video went out with the provider's URL alone.</summary>
+    public void VideoNotStored(Storage.StoreFailureReason reason) =>
+        _storeFailures.Add(1, new KeyValuePair<string, object?>(KlingTelemetry.StoreFailureTag, reason.ToString()));
 }

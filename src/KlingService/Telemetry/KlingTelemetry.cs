@@ -11,6 +11,9 @@ public static class KlingTelemetry
     public const string CreateTaskSpan = "kling.create_task";
     public const string CheckStatusSpan = "kling.check_status";
     public const string ScheduledDispatchSpan = "kling.scheduled_dispatch";
+    public const string StoreVideoSpan = "kling.store_video";
+    public const string StoreAttemptFailedEvent = "kling.store_video.attempt_failed";
+    public const string VideoNotStoredEvent = "kling.store_video.not_stored";
 
     public const string TaskIdTag = "kling.task_id";
     public const string RequestIdTag = "kling.request_id";
@@ -20,6 +23,9 @@ public static class KlingTelemetry
     public const string ReasonTag = "kling.failure_reason";
     public const string AttemptTag = "kling.create_attempt";
     public const string BacklogWaitTag = "kling.backlog_wait_seconds";
+    public const string VideoSizeTag = "kling.video.size_bytes";
+    public const string StoreDurationTag = "kling.store.duration_seconds";
+    public const string StoreFailureTag = "kling.store.failure_reason";
 
     public const string OperationTag = "kling.operation";
     public const string HttpStatusTag = "http.response.status_code";
@@ -36,6 +42,9 @@ public static class KlingTelemetry
     public const string CreateOutcomeUnknown = "kling.create.outcome_unknown";
     public const string DuplicateCharges = "kling.create.duplicate_charges";
     public const string KeyRefused = "kling.create.key_refused";
+    public const string StoredBytes = "kling.store.bytes";
+    public const string StoreDuration = "kling.store.duration";
+    public const string StoreFailures = "kling.store.failures";
 
     public const string RetriedTag = "kling.retried";
     public const string DuplicateKindTag = "kling.duplicate_kind";

@@ -35,15 +35,19 @@ public sealed class EmbeddedService : IAsyncDisposable
     private readonly IAsyncDisposable? _simulator;
     private bool _stopped;
 
-    private EmbeddedService(WebApplication app, IAsyncDisposable? simulator, List<Activity> spans, CapturedLogs logs)
+    private EmbeddedService(WebApplication app, IAsyncDisposable? simulator, List<Activity> spans, CapturedLogs logs, string videoDirectory)
     {
         App = app;
+        VideoDirectory = videoDirectory;
         _simulator = simulator;
         Spans = spans;
         Logs = logs;
     }
 
     public WebApplication App { get; }
+
+    /// <summary>Where the file-system store keeps this instance's videos: a directory of its own, deleted with it.</summary>
+    public string VideoDirectory { get; }
 
     public List<Activity> Spans { get; }
 
@@ -58,7 +62,10 @@ public sealed class EmbeddedService : IAsyncDisposable
     {
         var spans = new List<Activity>();
         var logs = new CapturedLogs();
-        var configuration = new Dictionary<string, string?>(FastJobs);
+        var configuration = new Dictionary<string, string?>(FastJobs)
+        {
+            ["Storage:Path"] = Directory.CreateTempSubdirectory("kling-videos-").FullName,
+        };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
             configuration[key] = value;
@@ -70,7 +77,7 @@ public sealed class EmbeddedService : IAsyncDisposable
             builder.Logging.AddProvider(logs);
         });
         await app.StartAsync();
-        return new EmbeddedService(app, simulator, spans, logs);
+        return new EmbeddedService(app, simulator, spans, logs, configuration["Storage:Path"]!);
     }
 
     /// <summary>Sends the command as a client would and waits for the job's VideoReady or VideoFailed.</summary>
@@ -108,6 +115,11 @@ public sealed class EmbeddedService : IAsyncDisposable
         if (_simulator is not null)
         {
             await _simulator.DisposeAsync();
+        }
+
+        if (Directory.Exists(VideoDirectory))
+        {
+            Directory.Delete(VideoDirectory, recursive: true);
         }
     }
 }

@@ -47,6 +47,8 @@ public sealed class GenerationHarness : IAsyncDisposable
             {
                 ["Kling:BaseUrl"] = "http://kling.invalid",
                 ["Kling:ApiKey"] = "test-key",
+                // The fake API's video URLs lead nowhere; storage has its own tests against the simulator.
+                ["Storage:Kind"] = "None",
             })
             .AddInMemoryCollection(settings ?? new Dictionary<string, string?>())
             .Build();

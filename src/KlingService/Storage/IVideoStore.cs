@@ -1,0 +1,11 @@
+namespace KlingService.Storage;
+
+/// <summary>An artifact store. A save either keeps the whole video under its key or leaves nothing behind.</summary>
+public interface IVideoStore
+{
+    /// <summary>
+    /// Reads <paramref name="video"/> to its end and keeps it under <paramref name="key"/>, replacing an earlier copy;
+    /// returns the URL a client can fetch it from. Failures reading the source surface as they are.
+    /// </summary>
+    Task<string> SaveAsync(string key, Stream video, CancellationToken cancellationToken);
+}

@@ -1,0 +1,111 @@
+using System.Diagnostics;
+using KlingService.Generation;
+using KlingService.Telemetry;
+using MassTransit;
+using Microsoft.Extensions.Options;
+
+namespace KlingService.Storage;
+
+/// <summary>
+/// Copies a finished video into the artifact store, trying again with growing pauses while the provider's URL is
+/// valid, and always answers the saga: with the stored video, or with why there is none. Nothing here holds a
+/// database connection; a crash mid-copy leaves the message unacknowledged, so another instance copies it again.
+/// </summary>
+public sealed class StoreVideoConsumer(
+    VideoCopier copier, IOptions<StorageOptions> options, TimeProvider time, KlingMetrics metrics, ILogger<StoreVideoConsumer> logger)
+    : IConsumer<StoreVideo>
+{
+    private readonly StorageOptions _options = options.Value;
+
+    public async Task Consume(ConsumeContext<StoreVideo> context)
+    {
+        var job = context.Message;
+        using var activity = KlingTelemetry.Source.StartActivity(KlingTelemetry.StoreVideoSpan);
+        activity?.SetTag(KlingTelemetry.TaskIdTag, job.TaskId);
+        activity?.SetTag(KlingTelemetry.RequestIdTag, job.RequestId.ToString());
+        var started = time.GetTimestamp();
+
+        var (stored, failure, attempts) = await CopyWithRetriesAsync(job, activity, context.CancellationToken);
+        var took = time.GetElapsedTime(started);
+        if (stored is not null)
+        {
+            activity?.SetTag(KlingTelemetry.VideoSizeTag, stored.SizeBytes);
+            activity?.SetTag(KlingTelemetry.StoreDurationTag, took.TotalSeconds);
+            metrics.VideoStored(stored.SizeBytes, took);
+            StorageLog.VideoStored(logger, job.TaskId, job.RequestId, stored.SizeBytes, stored.Sha256, stored.Key);
+        }
+        else
+        {
+            activity?.SetStatus(ActivityStatusCode.Error, failure.ToString());
+            activity?.AddEvent(new ActivityEvent(KlingTelemetry.VideoNotStoredEvent, tags: new ActivityTagsCollection
+            {
+                [KlingTelemetry.StoreFailureTag] = failure.ToString(),
+                [KlingTelemetry.AttemptTag] = attempts,
+            }));
+            metrics.VideoNotStored(failure!.Value);
+            StorageLog.VideoNotStored(logger, job.TaskId, job.RequestId, failure.Value, attempts, job.VideoUrlExpiresAt);
+        }
+
+        await context.Publish(new VideoStored(job.CorrelationId, job.TaskId, stored, failure));
+    }
+
+    private async Task<(StoredVideo? Stored, StoreFailureReason? Failure, int Attempts)> CopyWithRetriesAsync(
+        StoreVideo job, Activity? activity, CancellationToken cancellationToken)
+    {
+        var url = new Uri(job.VideoUrl);
+        StoreFailureReason? last = null;
+        for (var attempt = 1; ; attempt++)
+        {
+            if (GivenUp(job) is { } over)
+            {
+                // A URL that has expired cannot be copied; say so rather than the last transient failure.
+                return (null, over == StoreFailureReason.UrlExpired ? over : last ?? over, attempt - 1);
+            }
+
+            using var bound = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            bound.CancelAfter(_options.AttemptTimeout);
+            try
+            {
+                return (await copier.CopyAsync(job.TaskId, url, bound.Token), null, attempt);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                // Stopping: leave the message for a redelivery rather than answer for a copy not finished.
+                throw;
+            }
+            catch (Exception e)
+            {
+                var reason = StoreFailures.Classify(e);
+                last = reason;
+                StorageLog.AttemptFailed(logger, attempt, job.TaskId, reason, e.Message);
+                activity?.AddEvent(new ActivityEvent(KlingTelemetry.StoreAttemptFailedEvent, tags: new ActivityTagsCollection
+                {
+                    [KlingTelemetry.StoreFailureTag] = reason.ToString(),
+                    [KlingTelemetry.AttemptTag] = attempt,
+                }));
+                if (!StoreFailures.IsRetryable(reason) || attempt >= _options.MaxAttempts)
+                {
+                    return (null, reason, attempt);
+                }
+            }
+
+            var pause = Backoff.Delay(attempt, _options.FirstRetryDelay, _options.MaxRetryDelay);
+            if (time.GetUtcNow() + pause >= job.GiveUpAt)
+            {
+                // No time for another try: deliver now rather than wait only to give up.
+                return (null, last, attempt);
+            }
+
+            await Task.Delay(pause, time, cancellationToken);
+        }
+    }
+
+    /// <summary>Past the URL's expiry (or the job's store timeout): the reason; else null.</summary>
+    private StoreFailureReason? GivenUp(StoreVideo job)
+    {
+        var at = time.GetUtcNow();
+        return job.VideoUrlExpiresAt is { } expires && at >= expires ? StoreFailureReason.UrlExpired
+            : at >= job.GiveUpAt ? StoreFailureReason.TimedOut
+            : null;
+    }
+}

@@ -1,0 +1,41 @@
+using System.Net;
+using Microsoft.Extensions.Options;
+
+namespace KlingService.Storage;
+
+/// <summary>
+/// One try at keeping a video: streams the provider's download through <see cref="CheckedVideoStream"/> into the
+/// store. The provider's URL is fetched with a plain client: the API key must never travel to a CDN.
+/// </summary>
+public sealed class VideoCopier(IHttpClientFactory httpClients, IVideoStore store, IOptions<StorageOptions> options)
+{
+    public const string HttpClientName = "video-download";
+
+    private readonly StorageOptions _options = options.Value;
+
+    public async Task<StoredVideo> CopyAsync(string taskId, Uri videoUrl, CancellationToken cancellationToken)
+    {
+        var http = httpClients.CreateClient(HttpClientName);
+        using var response = await http.GetAsync(videoUrl, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        if (response.StatusCode is HttpStatusCode.Forbidden or HttpStatusCode.Gone)
+        {
+            throw new VideoStoreException(StoreFailureReason.UrlExpired, $"The provider refused the video's URL ({(int)response.StatusCode}): it has expired.");
+        }
+
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new VideoStoreException(StoreFailureReason.DownloadFailed, $"The provider answered {(int)response.StatusCode} to the download.");
+        }
+
+        var declared = response.Content.Headers.ContentLength;
+        if (declared > _options.MaxVideoBytes)
+        {
+            throw new VideoStoreException(StoreFailureReason.TooLarge, $"The video is {declared} bytes, over Storage:MaxVideoBytes ({_options.MaxVideoBytes}).");
+        }
+
+        await using var body = new CheckedVideoStream(await response.Content.ReadAsStreamAsync(cancellationToken), declared, _options.MaxVideoBytes);
+        var key = StorageKeys.For(taskId);
+        var url = await store.SaveAsync(key, body, cancellationToken);
+        return new StoredVideo(url, key, body.BytesRead, body.Sha256Hex);
+    }
+}
