@@ -53,13 +53,11 @@ public sealed class StoreVideoConsumer(
         StoreVideo job, Activity? activity, CancellationToken cancellationToken)
     {
         var url = new Uri(job.VideoUrl);
-        StoreFailureReason? last = null;
         for (var attempt = 1; ; attempt++)
         {
             if (GivenUp(job) is { } over)
             {
-                // A URL that has expired cannot be copied; say so rather than the last transient failure.
-                return (null, over == StoreFailureReason.UrlExpired ? over : last ?? over, attempt - 1);
+                return (null, over, attempt - 1);
             }
 
             using var bound = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -76,7 +74,6 @@ public sealed class StoreVideoConsumer(
             catch (Exception e)
             {
                 var reason = StoreFailures.Classify(e);
-                last = reason;
                 StorageLog.AttemptFailed(logger, attempt, job.TaskId, reason, e.Message);
                 activity?.AddEvent(new ActivityEvent(KlingTelemetry.StoreAttemptFailedEvent, tags: new ActivityTagsCollection
                 {
@@ -90,20 +87,23 @@ public sealed class StoreVideoConsumer(
             }
 
             var pause = Backoff.Delay(attempt, _options.FirstRetryDelay, _options.MaxRetryDelay);
-            if (time.GetUtcNow() + pause >= job.GiveUpAt)
+            if (GivenUp(job, pause) is { } beforeNextTry)
             {
                 // No time for another try: deliver now rather than wait only to give up.
-                return (null, last, attempt);
+                return (null, beforeNextTry, attempt);
             }
 
             await Task.Delay(pause, time, cancellationToken);
         }
     }
 
-    /// <summary>Past the URL's expiry (or the job's store timeout): the reason; else null.</summary>
-    private StoreFailureReason? GivenUp(StoreVideo job)
+    /// <summary>
+    /// Past the URL's expiry (or the job's store timeout) once <paramref name="ahead"/> has passed: the reason (each
+    /// try's own failure is in the log and the span); else null.
+    /// </summary>
+    private StoreFailureReason? GivenUp(StoreVideo job, TimeSpan ahead = default)
     {
-        var at = time.GetUtcNow();
+        var at = time.GetUtcNow() + ahead;
         return job.VideoUrlExpiresAt is { } expires && at >= expires ? StoreFailureReason.UrlExpired
             : at >= job.GiveUpAt ? StoreFailureReason.TimedOut
             : null;

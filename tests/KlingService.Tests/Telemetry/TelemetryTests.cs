@@ -1,8 +1,6 @@
-using System.Diagnostics.Metrics;
 using KlingService.Contracts;
 using KlingService.Telemetry;
 using KlingService.Tests.Fixtures;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace KlingService.Tests.Telemetry;
 
@@ -49,32 +47,7 @@ public sealed class TelemetryTests
     public async Task Metrics_count_the_jobs_that_were_run()
     {
         await using var service = await EmbeddedService.StartAsync();
-        var meterFactory = service.App.Services.GetRequiredService<IMeterFactory>();
-        var totals = new Dictionary<string, double>();
-        using var listener = new MeterListener
-        {
-            // Only this host's instruments: other tests run hosts in parallel.
-            InstrumentPublished = (instrument, l) =>
-            {
-                if (instrument.Meter.Scope == meterFactory && instrument.Meter.Name == KlingTelemetry.MeterName)
-                {
-                    l.EnableMeasurementEvents(instrument);
-                }
-            },
-        };
-        void Record(Instrument instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
-        {
-            var key = instrument.Name + string.Concat(tags.ToArray().Where(t => t.Key == KlingTelemetry.ReasonTag).Select(t => $"/{t.Value}"));
-            lock (totals)
-            {
-                totals[key] = totals.GetValueOrDefault(key) + (instrument is Histogram<int> or Histogram<double> ? 1 : value);
-            }
-        }
-
-        listener.SetMeasurementEventCallback<long>((i, v, t, _) => Record(i, v, t));
-        listener.SetMeasurementEventCallback<int>((i, v, t, _) => Record(i, v, t));
-        listener.SetMeasurementEventCallback<double>((i, v, t, _) => Record(i, v, t));
-        listener.Start();
+        using var totals = new MeterTotals(service.App.Services, KlingTelemetry.ReasonTag);
 
         for (var i = 0; i < 3; i++)
         {
@@ -85,13 +58,17 @@ public sealed class TelemetryTests
         await service.RunAsync(new GenerateVideo(Guid.NewGuid(), Images.Base64Png(), "", VideoMode.Standard, 5));
         await service.StopAsync();
 
-        Assert.Equal(4, totals.GetValueOrDefault(KlingTelemetry.JobsSubmitted));
-        Assert.Equal(3, totals.GetValueOrDefault(KlingTelemetry.JobsSucceeded));
-        Assert.Equal(1, totals.GetValueOrDefault($"{KlingTelemetry.JobsFailed}/GenerationFailed"));
-        Assert.Equal(1, totals.GetValueOrDefault($"{KlingTelemetry.JobsFailed}/InvalidRequest"));
-        Assert.Equal(0, totals.GetValueOrDefault(KlingTelemetry.JobsInFlight));
-        Assert.Equal(3, totals.GetValueOrDefault(KlingTelemetry.GenerationTime));
-        Assert.Equal(4, totals.GetValueOrDefault(KlingTelemetry.StatusChecksPerJob));
-        Assert.True(totals.GetValueOrDefault(KlingTelemetry.ApiCallDuration) >= 4 + 4, "Every create and status call is timed.");
+        Assert.Equal(4, totals[KlingTelemetry.JobsSubmitted]);
+        Assert.Equal(3, totals[KlingTelemetry.JobsSucceeded]);
+        Assert.Equal(1, totals[$"{KlingTelemetry.JobsFailed}/GenerationFailed"]);
+        Assert.Equal(1, totals[$"{KlingTelemetry.JobsFailed}/InvalidRequest"]);
+        Assert.Equal(0, totals[KlingTelemetry.JobsInFlight]);
+        Assert.Equal(3, totals[KlingTelemetry.GenerationTime]);
+        Assert.Equal(4, totals[KlingTelemetry.StatusChecksPerJob]);
+        Assert.True(totals[KlingTelemetry.ApiCallDuration] >= 4 + 4, "Every create and status call is timed.");
+        // Each video was kept (the embedded default store), each copy timed, none failed.
+        Assert.Equal(3, totals[KlingTelemetry.StoreDuration]);
+        Assert.True(totals[KlingTelemetry.StoredBytes] > 3 * 1000, "The stored bytes are counted.");
+        Assert.Equal(0, totals[KlingTelemetry.StoreFailures]);
     }
 }
