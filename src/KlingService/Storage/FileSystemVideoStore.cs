@@ -14,7 +14,7 @@ public sealed class FileSystemVideoStore(IOptions<StorageOptions> options) : IVi
 
     public string Root => _root;
 
-    public async Task<string> SaveAsync(string key, Stream video, CancellationToken cancellationToken)
+    public async Task<StoredLocation> SaveAsync(string key, Stream video, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(_root);
         var final = Path.Combine(_root, key);
@@ -35,6 +35,6 @@ public sealed class FileSystemVideoStore(IOptions<StorageOptions> options) : IVi
             throw;
         }
 
-        return _publicBaseUrl is { } baseUrl ? PublicUrl.Under(baseUrl, key) : new Uri(final).AbsoluteUri;
+        return new StoredLocation(_publicBaseUrl is { } baseUrl ? PublicUrl.Under(baseUrl, key) : new Uri(final).AbsoluteUri, key);
     }
 }

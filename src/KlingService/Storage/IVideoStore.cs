@@ -5,7 +5,7 @@ public interface IVideoStore
 {
     /// <summary>
     /// Reads <paramref name="video"/> to its end and keeps it under <paramref name="key"/>, replacing an earlier copy;
-    /// returns the URL a client can fetch it from. Failures reading the source surface as they are.
+    /// returns where it is. Failures reading the source surface as they are.
     /// </summary>
-    Task<string> SaveAsync(string key, Stream video, CancellationToken cancellationToken);
+    Task<StoredLocation> SaveAsync(string key, Stream video, CancellationToken cancellationToken);
 }

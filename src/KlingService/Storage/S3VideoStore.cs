@@ -12,7 +12,7 @@ public sealed class S3VideoStore(IAmazonS3 s3, IOptions<StorageOptions> options,
 {
     private readonly StorageOptions _options = options.Value;
 
-    public async Task<string> SaveAsync(string key, Stream video, CancellationToken cancellationToken)
+    public async Task<StoredLocation> SaveAsync(string key, Stream video, CancellationToken cancellationToken)
     {
         var s3Options = _options.S3;
         var objectKey = s3Options.Prefix + key;
@@ -29,6 +29,8 @@ public sealed class S3VideoStore(IAmazonS3 s3, IOptions<StorageOptions> options,
                     InputStream = new MemoryStream(part, 0, filled, writable: false),
                     ContentType = "video/mp4",
                     AutoCloseStream = true,
+                    // The part is in memory, so its hash is known: no aws-chunked framing, which some S3-compatible servers store verbatim.
+                    UseChunkEncoding = false,
                 },
                 cancellationToken);
         }
@@ -37,7 +39,7 @@ public sealed class S3VideoStore(IAmazonS3 s3, IOptions<StorageOptions> options,
             await UploadInPartsAsync(objectKey, video, part, cancellationToken);
         }
 
-        return _options.PublicBaseUrl is { } baseUrl ? PublicUrl.Under(baseUrl, objectKey) : await PresignAsync(objectKey);
+        return new StoredLocation(_options.PublicBaseUrl is { } baseUrl ? PublicUrl.Under(baseUrl, objectKey) : await PresignAsync(objectKey), objectKey);
     }
 
     private async Task UploadInPartsAsync(string objectKey, Stream video, byte[] part, CancellationToken cancellationToken)
@@ -60,6 +62,7 @@ public sealed class S3VideoStore(IAmazonS3 s3, IOptions<StorageOptions> options,
                         PartNumber = number,
                         PartSize = filled,
                         InputStream = new MemoryStream(part, 0, filled, writable: false),
+                        UseChunkEncoding = false,
                     },
                     cancellationToken);
                 etags.Add(new PartETag(number, sent.ETag));

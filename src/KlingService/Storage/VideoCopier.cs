@@ -34,8 +34,17 @@ public sealed class VideoCopier(IHttpClientFactory httpClients, IVideoStore stor
         }
 
         await using var body = new CheckedVideoStream(await response.Content.ReadAsStreamAsync(cancellationToken), declared, _options.MaxVideoBytes);
-        var key = StorageKeys.For(taskId);
-        var url = await store.SaveAsync(key, body, cancellationToken);
-        return new StoredVideo(url, key, body.BytesRead, body.Sha256Hex);
+        StoredLocation location;
+        try
+        {
+            location = await store.SaveAsync(StorageKeys.For(taskId), body, cancellationToken);
+        }
+        catch (Exception e) when (e is not (VideoStoreException or OperationCanceledException))
+        {
+            // The body's own failures come wrapped by the checked stream: anything else is the store's.
+            throw new VideoStoreException(StoreFailureReason.StoreFailed, $"The artifact store failed: {e.Message}", e);
+        }
+
+        return new StoredVideo(location.Url, location.Key, body.BytesRead, body.Sha256Hex);
     }
 }

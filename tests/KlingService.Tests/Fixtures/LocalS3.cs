@@ -33,6 +33,18 @@ public sealed class LocalS3 : IAsyncDisposable
 
     public Uri ServiceUrl => new($"http://127.0.0.1:{Port}/");
 
+    /// <summary>Parts of multipart uploads the server stored, from its log.</summary>
+    public int PartsStored
+    {
+        get
+        {
+            lock (_output)
+            {
+                return _output.ToString().Split('\n').Count(line => line.Contains("Stored part ", StringComparison.Ordinal));
+            }
+        }
+    }
+
     public static async Task<LocalS3> StartAsync()
     {
         var server = new LocalS3(await InstallAsync(), Directory.CreateTempSubdirectory("kling-s3-").FullName, ExternalProcess.FreePort());
@@ -45,7 +57,7 @@ public sealed class LocalS3 : IAsyncDisposable
     {
         _process = ExternalProcess.Start(
             "node",
-            [_script, "-d", _directory, "-a", "127.0.0.1", "-p", Port.ToString(CultureInfo.InvariantCulture), "--configure-bucket", Bucket, "--silent"],
+            [_script, "-d", _directory, "-a", "127.0.0.1", "-p", Port.ToString(CultureInfo.InvariantCulture), "--configure-bucket", Bucket],
             output: _output);
         await ExternalProcess.WaitForPortAsync(Port, TimeSpan.FromSeconds(30), () => _output.ToString());
     }
