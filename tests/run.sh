@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, as the README and CI run it. Installs what the integration tests need
-# (Debian's rabbitmq-server and postgresql) when it is missing, then runs every test project and
+# (Debian's rabbitmq-server and postgresql, and Node.js with npm for the S3-protocol test server, s3rver,
+# which the fixture installs from the npm registry) when it is missing, then runs every test project and
 # ends with one line: "N passed, N failed".
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -8,6 +9,8 @@ cd "$(dirname "$0")/.."
 missing=()
 [[ -x /usr/lib/rabbitmq/bin/rabbitmq-server || -x /usr/sbin/rabbitmq-server ]] || missing+=(rabbitmq-server)
 compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null || missing+=(postgresql)
+command -v node >/dev/null || missing+=(nodejs)
+command -v npm >/dev/null || missing+=(npm)
 if ((${#missing[@]})); then
   echo "Installing ${missing[*]} for the integration tests..."
   sudo_cmd=()
