@@ -83,6 +83,13 @@ public interface IRequestLedger
     /// </summary>
     ValueTask<JobOutcome?> RecordEndedAsync(Guid requestId, JobOutcome? outcome, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// The provider finished the request's task and its video is being stored: the record shows the provider's final
+    /// status, and the request gives its account slot back now, not when the copy ends, so the paid concurrency is not
+    /// idle while videos are copied.
+    /// </summary>
+    ValueTask RecordTaskFinishedAsync(Guid requestId, string? status, CancellationToken cancellationToken);
+
     /// <summary>Records the provider's last report on a generating job, for the status query. True when the client has cancelled it.</summary>
     ValueTask<bool> RecordProgressAsync(Guid requestId, string? status, int? progressPercent, int? etaSeconds, CancellationToken cancellationToken);
 

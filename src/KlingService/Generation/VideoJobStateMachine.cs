@@ -132,6 +132,8 @@ public sealed class VideoJobStateMachine : MassTransitStateMachine<VideoJobState
                             // and answers with VideoStored; the deadline becomes the longest wait for that answer.
                             store => store
                                 .Then(context => context.Saga.StoreGiveUpAt = StoreGiveUpAt(context.Saga, storage.Value))
+                                .ThenAsync(context => context.GetServiceOrCreateInstance<IRequestLedger>()
+                                    .RecordTaskFinishedAsync(context.Saga.RequestId, context.Saga.Status, context.CancellationToken).AsTask())
                                 .Publish(context => new StoreVideo(
                                     context.Saga.CorrelationId, context.Saga.RequestId, context.Saga.TaskId, context.Saga.VideoUrl!,
                                     context.Saga.VideoUrlExpiresAt, context.Saga.StoreGiveUpAt!.Value))

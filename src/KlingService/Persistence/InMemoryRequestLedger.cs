@@ -176,6 +176,25 @@ public sealed class InMemoryRequestLedger(TimeProvider time, LauncherSignal sign
         }
     }
 
+    public ValueTask RecordTaskFinishedAsync(Guid requestId, string? status, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            if (!_entries.TryGetValue(requestId, out var entry) || entry.Ended || entry.TaskFinished)
+            {
+                return ValueTask.CompletedTask;
+            }
+
+            entry.ProviderStatus = status;
+            entry.ProgressPercent = 100;
+            entry.EtaSeconds = null;
+            entry.TaskFinished = true;
+        }
+
+        signal.Pulse();
+        return ValueTask.CompletedTask;
+    }
+
     public ValueTask<bool> RecordProgressAsync(Guid requestId, string? status, int? progressPercent, int? etaSeconds, CancellationToken cancellationToken)
     {
         lock (_gate)
@@ -216,7 +235,8 @@ public sealed class InMemoryRequestLedger(TimeProvider time, LauncherSignal sign
         (CancelEffect, string?) result;
         lock (_gate)
         {
-            if (!_entries.TryGetValue(requestId, out var entry) || entry.Ended || entry.CancelledAt is not null)
+            // A task that finished is past cancelling: its video is being stored and will be delivered.
+            if (!_entries.TryGetValue(requestId, out var entry) || entry.Ended || entry.CancelledAt is not null || entry.TaskFinished)
             {
                 return ValueTask.FromResult<(CancelEffect, string?)>((CancelEffect.None, null));
             }
@@ -312,7 +332,10 @@ public sealed class InMemoryRequestLedger(TimeProvider time, LauncherSignal sign
         /// <summary>No task yet and not ended: in the backlog, or being created.</summary>
         public bool IsWaiting => !Ended && TaskId is null;
 
+        /// <summary>The provider is done with the task; its video is being stored.</summary>
+        public bool TaskFinished { get; set; }
+
         /// <summary>A task generates, or a claim is open (a create call may be under way).</summary>
-        public bool HoldsSlot => !Ended && (TaskId is not null || Claim is not null);
+        public bool HoldsSlot => !Ended && !TaskFinished && (TaskId is not null || Claim is not null);
     }
 }

@@ -46,7 +46,8 @@ public sealed class PostgresRequestLedger(NpgsqlDataSource dataSource, LauncherS
     private const string TakeNext = $"""
         WITH busy AS (
             SELECT count(*) AS n FROM {PostgresSchema.RequestLedger}
-            WHERE ended_at IS NULL AND (task_id IS NOT NULL OR claim_token IS NOT NULL OR lease_until > statement_timestamp())),
+            WHERE ended_at IS NULL AND task_finished_at IS NULL
+              AND (task_id IS NOT NULL OR claim_token IS NOT NULL OR lease_until > statement_timestamp())),
         next AS (
             SELECT request_id, claim_token IS NOT NULL AS abandoned, cancelled_at IS NOT NULL AS cancelled FROM {PostgresSchema.RequestLedger}
             WHERE task_id IS NULL AND ended_at IS NULL AND command IS NOT NULL AND not_before <= statement_timestamp()
@@ -335,6 +336,21 @@ public sealed class PostgresRequestLedger(NpgsqlDataSource dataSource, LauncherS
             : null;
     }
 
+    public async ValueTask RecordTaskFinishedAsync(Guid requestId, string? status, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand($"""
+            UPDATE {PostgresSchema.RequestLedger}
+            SET provider_status = @status, progress_percent = 100, eta_seconds = NULL, task_finished_at = now()
+            WHERE request_id = @request_id AND ended_at IS NULL AND task_finished_at IS NULL
+            """);
+        command.Parameters.AddWithValue("request_id", requestId);
+        command.Parameters.Add(new NpgsqlParameter("status", NpgsqlTypes.NpgsqlDbType.Text) { Value = (object?)status ?? DBNull.Value });
+        if (await command.ExecuteNonQueryAsync(cancellationToken) > 0)
+        {
+            signal.Pulse();
+        }
+    }
+
     public async ValueTask<bool> RecordProgressAsync(Guid requestId, string? status, int? progressPercent, int? etaSeconds, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand($"""
@@ -382,7 +398,9 @@ public sealed class PostgresRequestLedger(NpgsqlDataSource dataSource, LauncherS
         CancelEffect effect;
         string? taskId;
         await using (var read = new NpgsqlCommand($"""
-            SELECT task_id, ended_at IS NOT NULL OR cancelled_at IS NOT NULL, claim_token IS NOT NULL OR lease_until > now()
+            -- A task that finished is past cancelling: its video is being stored and will be delivered.
+            SELECT task_id, ended_at IS NOT NULL OR cancelled_at IS NOT NULL OR task_finished_at IS NOT NULL,
+                   claim_token IS NOT NULL OR lease_until > now()
             FROM {PostgresSchema.RequestLedger} WHERE request_id = @request_id FOR UPDATE
             """, connection, transaction))
         {

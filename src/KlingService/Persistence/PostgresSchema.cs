@@ -54,7 +54,8 @@ public static class PostgresSchema
             ADD COLUMN IF NOT EXISTS progress_percent integer NULL,
             ADD COLUMN IF NOT EXISTS eta_seconds integer NULL,
             ADD COLUMN IF NOT EXISTS cancelled_at timestamptz NULL,
-            ADD COLUMN IF NOT EXISTS outcome jsonb NULL;
+            ADD COLUMN IF NOT EXISTS outcome jsonb NULL,
+            ADD COLUMN IF NOT EXISTS task_finished_at timestamptz NULL;
         CREATE INDEX IF NOT EXISTS {RequestLedger}_ended ON {RequestLedger} (ended_at) WHERE ended_at IS NOT NULL;
         CREATE INDEX IF NOT EXISTS {RequestLedger}_backlog ON {RequestLedger} (seq)
             WHERE task_id IS NULL AND ended_at IS NULL AND command IS NOT NULL;

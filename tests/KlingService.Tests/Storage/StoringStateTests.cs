@@ -57,6 +57,69 @@ public sealed class StoringStateTests
         Assert.Empty(service.Published<VideoFailed>());
     }
 
+    [Fact]
+    public async Task A_finished_task_gives_its_account_slot_to_the_next_job_while_its_video_is_copied()
+    {
+        var store = new StallingStore();
+        await using var service = await GenerationHarness.StartAsync(
+            new Dictionary<string, string?>
+            {
+                ["Storage:Kind"] = "FileSystem",
+                ["Kling:MaxConcurrentTasks"] = "1",
+            },
+            services =>
+            {
+                services.AddSingleton<IVideoStore>(store);
+                services.AddHttpClient(VideoCopier.HttpClientName).ConfigurePrimaryHttpMessageHandler(() => new VideoHandler());
+            });
+        service.Kling.ScriptStatuses(id => FakeKlingApi.Succeeded(id, "https://cdn.example/first.mp4", ttl: "3600"));
+        var first = GenerationHarness.ValidCommand();
+        var second = GenerationHarness.ValidCommand();
+
+        await service.SendAsync(first);
+        await service.SendAsync(second);
+        await service.PublishedAsync<VideoGenerationSubmitted>(s => s.RequestId == first.RequestId);
+        await service.AdvanceAndSettleAsync(TimeSpan.FromSeconds(16));
+        await store.Started.Task.WaitAsync(TimeSpan.FromSeconds(20));
+
+        // The first job is still storing its video, and the account's only slot already works for the second.
+        var next = await service.EventuallyPublishedAsync<VideoGenerationSubmitted>(s => s.RequestId == second.RequestId);
+        Assert.Empty(service.Published<VideoReady>());
+        Assert.Equal(JobState.Generating, (await service.StatusAsync(first.RequestId)).State);
+        Assert.Equal(100, (await service.StatusAsync(first.RequestId)).ProgressPercent);
+        Assert.NotNull(next.TaskId);
+        store.Finish();
+    }
+
+    [Fact]
+    public async Task A_cancel_that_comes_while_the_finished_video_is_copied_is_too_late_and_the_video_is_delivered()
+    {
+        var store = new StallingStore();
+        await using var service = await GenerationHarness.StartAsync(
+            new Dictionary<string, string?> { ["Storage:Kind"] = "FileSystem" },
+            services =>
+            {
+                services.AddSingleton<IVideoStore>(store);
+                services.AddHttpClient(VideoCopier.HttpClientName).ConfigurePrimaryHttpMessageHandler(() => new VideoHandler());
+            });
+        service.Kling.ScriptStatuses(id => FakeKlingApi.Succeeded(id, "https://cdn.example/paid.mp4", ttl: "3600"));
+        var command = GenerationHarness.ValidCommand();
+        await service.SendAsync(command);
+        await service.PublishedAsync<VideoGenerationSubmitted>();
+        await service.AdvanceAndSettleAsync(TimeSpan.FromSeconds(16));
+        await store.Started.Task.WaitAsync(TimeSpan.FromSeconds(20));
+
+        var cancel = await service.Harness.Bus.GetSendEndpoint(new Uri("queue:cancel-video-generation"));
+        await cancel.Send(new CancelVideoGeneration(command.RequestId));
+        await service.AdvanceAndSettleAsync(TimeSpan.FromSeconds(1));
+        store.Finish();
+
+        var ready = await service.EventuallyPublishedAsync<VideoReady>();
+        Assert.Equal($"file:///videos/{ready.TaskId}.mp4", ready.StoredVideoUrl);
+        Assert.Empty(service.Published<VideoFailed>());
+        Assert.Equal(JobState.Succeeded, (await service.StatusAsync(command.RequestId)).State);
+    }
+
     /// <summary>A store that takes the video and then hangs, until told to finish.</summary>
     private sealed class StallingStore : IVideoStore
     {
@@ -70,7 +133,8 @@ public sealed class StoringStateTests
         {
             await video.CopyToAsync(Stream.Null, cancellationToken);
             Started.TrySetResult();
-            await _finish.Task;
+            // Cancelled when the harness stops, so a failing test ends instead of waiting for ever.
+            await _finish.Task.WaitAsync(cancellationToken);
             return new StoredLocation($"file:///videos/{key}", key);
         }
     }
