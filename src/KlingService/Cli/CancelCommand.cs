@@ -18,7 +18,7 @@ public static class CancelCommand
         var client = new ClientOptions();
         var requestId = new Argument<Guid>("requestId") { Description = "The RequestId of the GenerateVideo command." };
         var timeout = new Option<TimeSpan>("--timeout") { Description = "How long to wait for the outcome.", DefaultValueFactory = _ => TimeSpan.FromSeconds(30) };
-        var command = new Command("cancel", "Cancel a request (exit 0 cancelled, 5 unknown, 6 not confirmed in time, 7 already ended).") { requestId, timeout };
+        var command = new ClientCommand("cancel", "Cancel a request (exit 0 cancelled, 5 unknown, 6 not confirmed in time, 7 already ended).") { requestId, timeout };
         client.AddTo(command);
         command.SetAction((parsed, cancellationToken) => CliCommands.GuardAsync(async () =>
         {

@@ -6,6 +6,10 @@ namespace KlingService.Cli;
 /// <summary>The client commands of the service binary, for a running deployment over RabbitMQ.</summary>
 public static class CliCommands
 {
+    // Ctrl+C ends watching normally: time to leave the broker cleanly (stop the temporary queue and the
+    // connection) before System.CommandLine gives up on the command and exits 130 itself (after 2 s by default).
+    private static readonly InvocationConfiguration ClientInvocation = new() { ProcessTerminationTimeout = TimeSpan.FromSeconds(15) };
+
     public static void AddTo(RootCommand root)
     {
         root.Subcommands.Add(SubmitCommand.Create());
@@ -29,7 +33,7 @@ public static class CliCommands
             return ExitCodes.BadInput;
         }
 
-        return await parsed.InvokeAsync();
+        return await parsed.InvokeAsync(parsed.CommandResult.Command is ClientCommand ? ClientInvocation : null);
     }
 
     /// <summary>A command's body, with bad input and unreachable brokers turned into one line on stderr.</summary>

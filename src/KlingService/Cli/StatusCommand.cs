@@ -12,7 +12,7 @@ public static class StatusCommand
     {
         var client = new ClientOptions();
         var requestId = new Argument<Guid>("requestId") { Description = "The RequestId of the GenerateVideo command." };
-        var command = new Command("status", "Ask the service where a request stands (exit 0 Succeeded, 3 Failed, 4 Cancelled, 5 Unknown, 6 in progress).") { requestId };
+        var command = new ClientCommand("status", "Ask the service where a request stands (exit 0 Succeeded, 3 Failed, 4 Cancelled, 5 Unknown, 6 in progress).") { requestId };
         client.AddTo(command);
         command.SetAction((parsed, cancellationToken) => CliCommands.GuardAsync(async () =>
         {

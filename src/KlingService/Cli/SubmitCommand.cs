@@ -18,7 +18,7 @@ public static class SubmitCommand
         var requestId = new Option<Guid?>("--request-id") { Description = "Your idempotency key; a new one when omitted. Resending with the same id creates nothing new." };
         var wait = new Option<bool>("--wait") { Description = "Follow the job until VideoReady (exit 0) or VideoFailed (exit 3, 4 if cancelled)." };
 
-        var command = new Command("submit", "Send a GenerateVideo command to a running deployment.") { image, prompt, mode, duration, requestId, wait };
+        var command = new ClientCommand("submit", "Send a GenerateVideo command to a running deployment.") { image, prompt, mode, duration, requestId, wait };
         client.AddTo(command);
         command.SetAction((parsed, cancellationToken) => CliCommands.GuardAsync(async () =>
         {

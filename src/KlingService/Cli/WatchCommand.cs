@@ -14,7 +14,7 @@ public static class WatchCommand
     {
         var client = new ClientOptions();
         var duration = new Option<TimeSpan?>("--for") { Description = "Stop after this long (e.g. 00:10:00); default: until Ctrl+C.", HelpName = "hh:mm:ss" };
-        var command = new Command("watch", "Show the jobs seen on the bus (state, progress, eta, age), live, until Ctrl+C.") { duration };
+        var command = new ClientCommand("watch", "Show the jobs seen on the bus (state, progress, eta, age), live, until Ctrl+C.") { duration };
         client.AddTo(command);
         command.SetAction((parsed, cancellationToken) => CliCommands.GuardAsync(async () =>
         {
