@@ -14,6 +14,8 @@ public sealed class CliOutput(bool json)
     public static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web)
     {
         Converters = { new JsonStringEnumConverter() },
+        // Lines for scripts and terminals, never embedded in HTML: "+00:00", not "\u002B00:00".
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
     public bool Json { get; } = json;

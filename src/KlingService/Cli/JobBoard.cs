@@ -27,7 +27,7 @@ public sealed class JobBoard
                 ProgressPercent = progressed.ProgressPercent ?? row.ProgressPercent,
                 EtaSeconds = progressed.EtaSeconds,
             },
-            VideoReady ready => row with { TaskId = ready.TaskId, State = "Succeeded", ProgressPercent = 100, EtaSeconds = null, EndedAt = seen.ReceivedAt },
+            VideoReady ready => row with { TaskId = ready.TaskId, State = "Succeeded", ProviderStatus = "SUCCEED", ProgressPercent = 100, EtaSeconds = null, EndedAt = seen.ReceivedAt },
             VideoFailed { Reason: VideoFailureReason.Cancelled } failed => row with { TaskId = failed.TaskId ?? row.TaskId, State = "Cancelled", EtaSeconds = null, EndedAt = seen.ReceivedAt },
             VideoFailed failed => row with { TaskId = failed.TaskId ?? row.TaskId, State = $"Failed ({failed.Reason})", EtaSeconds = null, EndedAt = seen.ReceivedAt },
             _ => row,

@@ -53,7 +53,8 @@ public static class StatusCommand
         Add("Task", status.TaskId);
         Add("Provider status", status.ProviderStatus);
         Add("Progress", status.ProgressPercent is { } percent ? $"{percent}%" : null);
-        Add("Eta", status.EtaSeconds is { } eta ? $"{eta}s" : null);
+        // An ended job's last eta is stale: it would read as time still to wait.
+        Add("Eta", status.EtaSeconds is { } eta && status.EndedAt is null ? $"{eta}s" : null);
         Add("Admitted", status.AdmittedAt);
         Add("Submitted", status.SubmittedAt);
         Add("Ended", status.EndedAt);

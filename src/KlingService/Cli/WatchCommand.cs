@@ -83,8 +83,9 @@ public static class WatchCommand
     private static IRenderable Render(JobBoard board)
     {
         var now = DateTimeOffset.UtcNow;
-        var table = new Table().Expand()
-            .AddColumn("Request").AddColumn("Task").AddColumn("State").AddColumn("Provider")
+        // Ids stay whole on one line: they are what `status` and `cancel` take.
+        var table = new Table()
+            .AddColumn(new TableColumn("Request").NoWrap()).AddColumn(new TableColumn("Task").NoWrap()).AddColumn("State").AddColumn("Provider")
             .AddColumn(new TableColumn("Progress").RightAligned()).AddColumn(new TableColumn("Eta").RightAligned()).AddColumn(new TableColumn("Age").RightAligned());
         foreach (var row in board.Rows(VisibleRows))
         {

@@ -79,7 +79,7 @@ public sealed class CliDecisionTests
         var late = board.Apply(Seen(new VideoGenerationProgressed(id, "task-1", "TASK_STATUS_PROCESSING", 90, 1), 10));
 
         Assert.Equal(("Generating", "PROCESSING", 40, 12), (progressed.State, progressed.ProviderStatus, progressed.ProgressPercent, progressed.EtaSeconds));
-        Assert.Equal(("Succeeded", 100, (int?)null), (ended.State, ended.ProgressPercent, ended.EtaSeconds));
+        Assert.Equal(("Succeeded", "SUCCEED", 100, (int?)null), (ended.State, ended.ProviderStatus, ended.ProgressPercent, ended.EtaSeconds));
         Assert.Equal(ended, late);
         // Age counts from the task's creation and stops at the end.
         Assert.Equal(TimeSpan.FromSeconds(9), late.Age(start.AddHours(1)));
@@ -103,6 +103,18 @@ public sealed class CliDecisionTests
         Assert.Equal([ids[1], ids[3], ids[2], ids[0]], board.Rows(10).Select(r => r.RequestId));
         Assert.Equal(["Generating", "Generating", "Failed (TimedOut)", "Cancelled"], board.Rows(10).Select(r => r.State));
         Assert.Equal(3, board.Rows(3).Count);
+    }
+
+    [Fact]
+    public void Status_shows_only_what_the_service_filled_in_and_no_stale_eta_once_the_job_ended()
+    {
+        var id = Guid.NewGuid();
+        var generating = new VideoJobStatus(id, JobState.Generating, TaskId: "t", ProviderStatus: "TASK_STATUS_PROCESSING", ProgressPercent: 40, EtaSeconds: 12);
+        var ended = generating with { State = JobState.Succeeded, EndedAt = DateTimeOffset.UnixEpoch, VideoUrl = "https://v" };
+
+        Assert.Equal(["Request", "State", "Task", "Provider status", "Progress", "Eta"], StatusCommand.Rows(generating).Select(r => r.Field));
+        Assert.Equal("12s", StatusCommand.Rows(generating).Single(r => r.Field == "Eta").Value);
+        Assert.Equal(["Request", "State", "Task", "Provider status", "Progress", "Ended", "Video URL"], StatusCommand.Rows(ended).Select(r => r.Field));
     }
 
     [Theory]

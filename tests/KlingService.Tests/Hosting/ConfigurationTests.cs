@@ -367,7 +367,8 @@ public sealed class ConfigurationTests
             return;
         }
 
-        Assert.Equal(expected, file.Values.GetValue(Nullable.GetUnderlyingType(type) ?? type, key));
+        var actual = file.Values.GetValue(Nullable.GetUnderlyingType(type) ?? type, key);
+        Assert.True(Equals(expected, actual), $"appsettings.json sets {key} to '{raw}'; the default is {expected}.");
     }
 
     private static IConfiguration Configuration(params (string Key, string Value)[] values) =>
