@@ -1,4 +1,5 @@
 using System.CommandLine;
+using KlingService.Cli;
 using KlingService.Contracts;
 using KlingService.Demo;
 using KlingService.Hosting;
@@ -29,7 +30,9 @@ healthcheck.SetAction(async (parsed, cancellationToken) =>
     }
 });
 
-var root = new RootCommand("KlingService: GenerateVideo commands in, VideoReady / VideoFailed events out.") { demo, healthcheck };
+var root = new RootCommand("KlingService: GenerateVideo commands in, VideoReady / VideoFailed events out. Without a command it runs the service (settings: appsettings.json, environment, --Section:Key=value).") { demo, healthcheck };
+// submit, status, cancel, watch: a client of a running deployment, over RabbitMQ.
+CliCommands.AddTo(root);
 root.TreatUnmatchedTokensAsErrors = false;
 root.SetAction(async (_, cancellationToken) =>
 {
@@ -58,4 +61,4 @@ root.SetAction(async (_, cancellationToken) =>
     }
 });
 
-return await root.Parse(args).InvokeAsync();
+return await CliCommands.InvokeAsync(root, args);

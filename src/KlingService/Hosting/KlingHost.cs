@@ -15,7 +15,9 @@ public static class KlingHost
         Action<WebApplicationBuilder>? configure = null,
         CancellationToken cancellationToken = default)
     {
-        var builder = WebApplication.CreateBuilder(args);
+        // appsettings.json sits beside the binary: found whatever the working directory (dotnet run,
+        // `dotnet KlingService.dll` from elsewhere, a container).
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         if (overrides is not null)
         {
             builder.Configuration.AddInMemoryCollection(overrides);

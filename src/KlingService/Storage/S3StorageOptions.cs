@@ -8,6 +8,8 @@ namespace KlingService.Storage;
 /// </summary>
 public sealed class S3StorageOptions
 {
+    public const string SectionName = $"{StorageOptions.SectionName}:S3";
+
     /// <summary>The endpoint of an S3-compatible server (MinIO, s3rver, ...); unset = AWS itself, in <see cref="Region"/>.</summary>
     public Uri? ServiceUrl { get; set; }
 

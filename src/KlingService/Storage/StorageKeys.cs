@@ -5,7 +5,8 @@ public static class StorageKeys
 {
     /// <summary>
     /// <c>{task_id}.mp4</c>. The id comes from the provider: any character outside letters, digits, '-', '_' and '.'
-    /// becomes '_', and a leading '.' too, so no id can climb out of the store's directory or prefix.
+    /// becomes '_', and a leading '.' too, so no id can climb out of the store's directory or prefix; such an id also
+    /// gets a hash of itself, so two ids that read alike never share a key (and a client never gets another's video).
     /// </summary>
     public static string For(string taskId)
     {
@@ -18,6 +19,8 @@ public static class StorageKeys
                 span[i] = char.IsAsciiLetterOrDigit(c) || c is '-' or '_' || (c == '.' && i > 0) ? c : '_';
             }
         });
-        return $"{safe}.mp4";
+        return safe == taskId
+            ? $"{safe}.mp4"
+            : $"{safe}-{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(taskId)))[..12]}.mp4";
     }
 }

@@ -43,7 +43,7 @@ public sealed class StorageOptions
     /// goes out with the provider's URL alone.
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
-    public TimeSpan StoreTimeout { get; set; } = TimeSpan.FromMinutes(30);
+    public TimeSpan StoreTimeout { get; set; } = TimeSpan.FromMinutes(15);
 
     /// <summary>Videos one instance copies at once.</summary>
     [Range(1, 256)]

@@ -7,6 +7,8 @@ namespace KlingService.Storage;
 
 public static class StorageRegistration
 {
+    private static readonly TimeSpan BrokerAckTimeout = TimeSpan.FromMinutes(30);
+
     /// <summary>The artifact store <c>Storage:Kind</c> names, and the copier that fills it.</summary>
     public static IServiceCollection AddVideoStorage(this IServiceCollection services, IConfiguration configuration, Infrastructure infrastructure)
     {
@@ -19,11 +21,16 @@ public static class StorageRegistration
             .Validate(o => o.Kind != StorageKind.FileSystem || !string.IsNullOrWhiteSpace(o.Path), "Storage:Path is required when Storage:Kind is FileSystem.")
             .Validate(o => o.FirstRetryDelay <= o.MaxRetryDelay, "Storage:FirstRetryDelay must not exceed Storage:MaxRetryDelay.")
             .Validate(
+                o => o.StoreTimeout + o.AttemptTimeout < BrokerAckTimeout,
+                "Storage:StoreTimeout + Storage:AttemptTimeout must stay under 30 minutes: a copy keeps its message unacknowledged, and RabbitMQ's "
+                + "default consumer_timeout closes the channel after 30 minutes, which would start the copy again.")
+            .Validate(
                 o => Validator.TryValidateObject(o.S3, new ValidationContext(o.S3), null, validateAllProperties: true),
                 "Storage:S3:PartSize must be between 5 MiB and 1 GiB, and Storage:S3:UrlExpiry between one minute and seven days.")
             .ValidateOnStart();
 
-        services.AddHttpClient(VideoCopier.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan);
+        // No request logs: a CDN may carry its token in the path.
+        services.AddHttpClient(VideoCopier.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan).RemoveAllLoggers();
         services.AddSingleton<VideoCopier>();
         services.AddSingleton<FileSystemVideoStore>();
         services.AddSingleton<IAmazonS3>(provider => CreateS3Client(provider.GetRequiredService<IOptions<StorageOptions>>().Value.S3));

@@ -40,7 +40,7 @@ public sealed class StoreVideoConsumer(
             activity?.AddEvent(new ActivityEvent(KlingTelemetry.VideoNotStoredEvent, tags: new ActivityTagsCollection
             {
                 [KlingTelemetry.StoreFailureTag] = failure.ToString(),
-                [KlingTelemetry.AttemptTag] = attempts,
+                [KlingTelemetry.StoreAttemptTag] = attempts,
             }));
             metrics.VideoNotStored(failure!.Value);
             StorageLog.VideoNotStored(logger, job.TaskId, job.RequestId, failure.Value, attempts, job.VideoUrlExpiresAt);
@@ -52,7 +52,12 @@ public sealed class StoreVideoConsumer(
     private async Task<(StoredVideo? Stored, StoreFailureReason? Failure, int Attempts)> CopyWithRetriesAsync(
         StoreVideo job, Activity? activity, CancellationToken cancellationToken)
     {
-        var url = new Uri(job.VideoUrl);
+        if (!Uri.TryCreate(job.VideoUrl, UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https"))
+        {
+            StorageLog.AttemptFailed(logger, 1, job.TaskId, StoreFailureReason.DownloadFailed, "The provider's video URL is not an absolute http(s) URL.");
+            return (null, StoreFailureReason.DownloadFailed, 0);
+        }
+
         for (var attempt = 1; ; attempt++)
         {
             if (GivenUp(job) is { } over)
@@ -64,7 +69,7 @@ public sealed class StoreVideoConsumer(
             bound.CancelAfter(_options.AttemptTimeout);
             try
             {
-                return (await copier.CopyAsync(job.TaskId, url, bound.Token), null, attempt);
+                return (await copier.CopyAsync(job.TaskId, url, job.VideoUrlExpiresAt, bound.Token), null, attempt);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
@@ -78,7 +83,7 @@ public sealed class StoreVideoConsumer(
                 activity?.AddEvent(new ActivityEvent(KlingTelemetry.StoreAttemptFailedEvent, tags: new ActivityTagsCollection
                 {
                     [KlingTelemetry.StoreFailureTag] = reason.ToString(),
-                    [KlingTelemetry.AttemptTag] = attempt,
+                    [KlingTelemetry.StoreAttemptTag] = attempt,
                 }));
                 if (!StoreFailures.IsRetryable(reason) || attempt >= _options.MaxAttempts)
                 {

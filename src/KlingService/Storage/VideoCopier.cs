@@ -7,17 +7,20 @@ namespace KlingService.Storage;
 /// One try at keeping a video: streams the provider's download through <see cref="CheckedVideoStream"/> into the
 /// store. The provider's URL is fetched with a plain client: the API key must never travel to a CDN.
 /// </summary>
-public sealed class VideoCopier(IHttpClientFactory httpClients, IVideoStore store, IOptions<StorageOptions> options)
+public sealed class VideoCopier(IHttpClientFactory httpClients, IVideoStore store, IOptions<StorageOptions> options, TimeProvider time)
 {
     public const string HttpClientName = "video-download";
 
+    // The provider's clock and ours may differ by a little.
+    private static readonly TimeSpan ExpirySkew = TimeSpan.FromSeconds(30);
     private readonly StorageOptions _options = options.Value;
 
-    public async Task<StoredVideo> CopyAsync(string taskId, Uri videoUrl, CancellationToken cancellationToken)
+    public async Task<StoredVideo> CopyAsync(string taskId, Uri videoUrl, DateTimeOffset? expiresAt, CancellationToken cancellationToken)
     {
         var http = httpClients.CreateClient(HttpClientName);
         using var response = await http.GetAsync(videoUrl, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
-        if (response.StatusCode is HttpStatusCode.Forbidden or HttpStatusCode.Gone)
+        // Object stores answer 403 for an object not there yet too: only past its expiry is a 403 the URL's end.
+        if (response.StatusCode is HttpStatusCode.Forbidden or HttpStatusCode.Gone && (expiresAt is null || time.GetUtcNow() >= expiresAt - ExpirySkew))
         {
             throw new VideoStoreException(StoreFailureReason.UrlExpired, $"The provider refused the video's URL ({(int)response.StatusCode}): it has expired.");
         }

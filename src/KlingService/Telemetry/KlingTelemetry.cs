@@ -26,6 +26,7 @@ public static class KlingTelemetry
     public const string VideoSizeTag = "kling.video.size_bytes";
     public const string StoreDurationTag = "kling.store.duration_seconds";
     public const string StoreFailureTag = "kling.store.failure_reason";
+    public const string StoreAttemptTag = "kling.store.attempt";
 
     public const string OperationTag = "kling.operation";
     public const string HttpStatusTag = "http.response.status_code";

@@ -37,8 +37,12 @@ public static class ExternalProcess
         throw new TimeoutException($"Nothing listened on port {port} within {timeout}.{Environment.NewLine}{diagnostics()}");
     }
 
-    /// <summary>Starts a program, capturing its output; as root, optionally as another user (PostgreSQL refuses root).</summary>
-    public static Process Start(string fileName, IEnumerable<string> arguments, IDictionary<string, string>? environment = null, string? asUser = null, StringBuilder? output = null)
+    /// <summary>
+    /// Starts a program, capturing its output (stderr into <paramref name="errors"/> when given, else
+    /// with stdout); as root, optionally as another user (PostgreSQL refuses root).
+    /// </summary>
+    public static Process Start(
+        string fileName, IEnumerable<string> arguments, IDictionary<string, string>? environment = null, string? asUser = null, StringBuilder? output = null, StringBuilder? errors = null)
     {
         var info = new ProcessStartInfo(asUser is not null && IsRoot ? "runuser" : fileName)
         {
@@ -66,8 +70,9 @@ public static class ExternalProcess
 
         var process = Process.Start(info) ?? throw new InvalidOperationException($"Could not start {fileName}.");
         output ??= new StringBuilder();
+        errors ??= output;
         process.OutputDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
-        process.ErrorDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
+        process.ErrorDataReceived += (_, e) => { lock (errors) { errors.AppendLine(e.Data); } };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return process;

@@ -5,8 +5,8 @@ using Microsoft.Extensions.DependencyInjection;
 namespace KlingService.Tests.Fixtures;
 
 /// <summary>
-/// Totals of one host's <c>kling.*</c> instruments, keyed by instrument name plus "/value" of the tag named at construction
-/// when a measurement carries it. Counters add their values; histograms count their records.
+/// Totals of one host's <c>kling.*</c> instruments, keyed by instrument name (every measurement) and by name plus
+/// "/value" of the tag named at construction (those carrying it). Counters add their values; histograms count their records.
 /// </summary>
 public sealed class MeterTotals : IDisposable
 {
@@ -50,10 +50,16 @@ public sealed class MeterTotals : IDisposable
 
     private void Record(Instrument instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
     {
-        var key = instrument.Name + string.Concat(tags.ToArray().Where(t => t.Key == _tagKey).Select(t => $"/{t.Value}"));
+        var tagged = instrument.Name + string.Concat(tags.ToArray().Where(t => t.Key == _tagKey).Select(t => $"/{t.Value}"));
+        var amount = instrument is Histogram<int> or Histogram<double> ? 1 : value;
         lock (_totals)
         {
-            _totals[key] = _totals.GetValueOrDefault(key) + (instrument is Histogram<int> or Histogram<double> ? 1 : value);
+            // The bare name totals every measurement, whatever its tag.
+            _totals[instrument.Name] = _totals.GetValueOrDefault(instrument.Name) + amount;
+            if (tagged != instrument.Name)
+            {
+                _totals[tagged] = _totals.GetValueOrDefault(tagged) + amount;
+            }
         }
     }
 }

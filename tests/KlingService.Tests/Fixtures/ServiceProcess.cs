@@ -64,9 +64,10 @@ public sealed class ServiceProcess : IAsyncDisposable
 
     /// <summary>
     /// The service with only the given settings (besides quiet console output) and without waiting
-    /// for it to start: for tests of how it starts, or fails to.
+    /// for it to start: for tests of how it starts, or fails to. <paramref name="arguments"/> follow the
+    /// binary on its command line (settings as <c>--Section:Key=value</c>, or a command).
     /// </summary>
-    public static ServiceProcess Launch(IDictionary<string, string> settings)
+    public static ServiceProcess Launch(IDictionary<string, string> settings, IEnumerable<string>? arguments = null)
     {
         var variables = new Dictionary<string, string>
         {
@@ -81,7 +82,7 @@ public sealed class ServiceProcess : IAsyncDisposable
         }
 
         var output = new StringBuilder();
-        var process = ExternalProcess.Start("dotnet", [Path.Combine(AppContext.BaseDirectory, "KlingService.dll")], variables, output: output);
+        var process = ExternalProcess.Start("dotnet", [Path.Combine(AppContext.BaseDirectory, "KlingService.dll"), .. arguments ?? []], variables, output: output);
         return new ServiceProcess(process, output);
     }
 

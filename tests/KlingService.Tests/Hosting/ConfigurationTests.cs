@@ -205,6 +205,18 @@ public sealed class ConfigurationTests
         Assert.Contains("Generation:SagaConcurrency", line, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task The_service_binary_still_takes_settings_as_command_line_arguments_beside_its_commands()
+    {
+        await using var service = ServiceProcess.Launch(new Dictionary<string, string>(), ["--Kling:MaxConcurrentTasks=0"]);
+
+        var (exitCode, line, _) = await OneLineExitAsync(service);
+
+        Assert.Equal(2, exitCode);
+        Assert.StartsWith("KlingService cannot start: ", line, StringComparison.Ordinal);
+        Assert.Contains("MaxConcurrentTasks", line, StringComparison.Ordinal);
+    }
+
     /// <summary>Waits for the binary to stop and asserts it did so as an operator wants: non-zero, one line, no stack trace.</summary>
     private static async Task<(int? ExitCode, string Line, string Output)> OneLineExitAsync(ServiceProcess service)
     {
@@ -224,15 +236,23 @@ public sealed class ConfigurationTests
         ["Kling:ApiKey"] = "",
     };
 
-    public static TheoryData<Type, string> OptionsClasses() => new()
+    /// <summary>
+    /// Every options class of the service: each has a <c>SectionName</c> constant, so a new one is
+    /// checked against the README and the settings file without being listed here.
+    /// </summary>
+    public static TheoryData<Type, string> OptionsClasses() => OptionsClassesIn(typeof(KlingHost).Assembly);
+
+    /// <summary>The service's options and the embedded simulator's, which the same settings file configures.</summary>
+    public static TheoryData<Type, string> SettingsFileClasses()
     {
-        { typeof(KlingOptions), KlingOptions.SectionName },
-        { typeof(GenerationOptions), GenerationOptions.SectionName },
-        { typeof(KlingService.Jobs.JobsOptions), KlingService.Jobs.JobsOptions.SectionName },
-        { typeof(KlingService.Scheduling.ScheduledDispatchOptions), KlingService.Scheduling.ScheduledDispatchOptions.SectionName },
-        { typeof(KlingService.Storage.StorageOptions), KlingService.Storage.StorageOptions.SectionName },
-        { typeof(KlingService.Storage.S3StorageOptions), $"{KlingService.Storage.StorageOptions.SectionName}:S3" },
-    };
+        var classes = OptionsClasses();
+        foreach (var row in OptionsClassesIn(typeof(SimulatorOptions).Assembly))
+        {
+            classes.Add((Type)row[0], (string)row[1]);
+        }
+
+        return classes;
+    }
 
     [Theory]
     [MemberData(nameof(OptionsClasses))]
@@ -245,13 +265,112 @@ public sealed class ConfigurationTests
         }
 
         var readme = File.ReadAllText(Path.Combine(directory!.FullName, "README.md"));
-        // A nested section (Storage:S3) is a class of its own in this list.
-        var settings = options.GetProperties().Where(p => p.CanWrite && !p.PropertyType.Name.EndsWith("Options", StringComparison.Ordinal)).Select(p => p.Name);
+        var settings = Settings(options).Select(p => p.Name);
 
         // A row names a key as `Section:Name`, or as a second key of the row: `Section:First` / `Name`.
         Assert.All(settings, name => Assert.True(
             readme.Contains($"`{section}:{name}`", StringComparison.Ordinal) || readme.Contains($"/ `{name}`", StringComparison.Ordinal),
             $"The README's configuration table does not name {section}:{name}."));
+    }
+
+    [Theory]
+    [MemberData(nameof(SettingsFileClasses))]
+    public void The_settings_file_lists_every_option_with_the_class_default_and_unset_ones_as_null(Type options, string section)
+    {
+        var file = SettingsFile();
+        var defaults = Activator.CreateInstance(options)!;
+
+        Assert.All(Settings(options), property =>
+        {
+            var key = $"{section}:{property.Name}";
+            Assert.True(file.Keys.Contains(key), $"appsettings.json does not list {key}.");
+            var expected = property.GetValue(defaults);
+            AssertDefault(file, key, expected is "" ? null : expected, property.PropertyType);
+        });
+    }
+
+    [Fact]
+    public void The_settings_file_lists_the_settings_read_outside_options_classes_and_nothing_unknown()
+    {
+        var file = SettingsFile();
+        foreach (var (key, expected) in LooseSettings)
+        {
+            Assert.True(file.Keys.Contains(key), $"appsettings.json does not list {key}.");
+            AssertDefault(file, key, expected, expected?.GetType() ?? typeof(string));
+        }
+
+        var known = SettingsFileClasses()
+            .SelectMany(row => Settings((Type)row[0]).Select(p => $"{row[1]}:{p.Name}"))
+            .Concat(LooseSettings.Keys)
+            .ToHashSet(StringComparer.OrdinalIgnoreCase);
+        // Not even Logging: the in-process simulator's host reads a settings file in its working
+        // directory, and a log level here would turn its request logs on.
+        Assert.All(file.Keys, key =>
+            Assert.True(known.Contains(key), $"appsettings.json lists {key}, which no options class or setting reads."));
+    }
+
+    [Fact]
+    public async Task The_host_reads_the_settings_file_beside_the_binary_whatever_the_working_directory()
+    {
+        var (app, simulator) = await KlingHost.BuildAsync([], new Dictionary<string, string?> { ["Health:Urls"] = "http://127.0.0.1:0" });
+        await using var simulatorLifetime = simulator;
+        await using var appLifetime = app;
+
+        Assert.Equal(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory), Path.TrimEndingDirectorySeparator(app.Environment.ContentRootPath));
+        // Only the file sets it: the options class's default is not configuration.
+        Assert.Equal("00:00:15", app.Configuration["Generation:FirstCheckAfter"]);
+    }
+
+    /// <summary>Settings read straight from configuration rather than through an options class, with their defaults.</summary>
+    private static readonly Dictionary<string, object?> LooseSettings = new()
+    {
+        ["ConnectionStrings:RabbitMq"] = null,
+        ["ConnectionStrings:Postgres"] = null,
+        ["Scheduling:UseDelayedExchange"] = false,
+        [KlingService.Persistence.PostgresSchemaInitializer.StartupTimeoutKey] = TimeSpan.FromMinutes(1),
+        ["Health:Urls"] = "http://127.0.0.1:8081",
+    };
+
+    private static TheoryData<Type, string> OptionsClassesIn(System.Reflection.Assembly assembly)
+    {
+        var classes = new TheoryData<Type, string>();
+        foreach (var type in assembly.GetTypes().Where(t => t.IsClass && !t.IsAbstract).OrderBy(t => t.FullName, StringComparer.Ordinal))
+        {
+            if (type.GetField("SectionName", System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static) is { IsLiteral: true } field)
+            {
+                classes.Add(type, (string)field.GetRawConstantValue()!);
+            }
+        }
+
+        return classes;
+    }
+
+    // A nested section (Storage:S3) is an options class of its own, with its own SectionName.
+    private static IEnumerable<System.Reflection.PropertyInfo> Settings(Type options) =>
+        options.GetProperties().Where(p => p.CanWrite && !p.PropertyType.Name.EndsWith("Options", StringComparison.Ordinal));
+
+    /// <summary>The file as the service reads it: the copy beside the binary. Keys are its leaves (a null value is still a key).</summary>
+    private static (IConfiguration Values, HashSet<string> Keys) SettingsFile()
+    {
+        var path = Path.Combine(AppContext.BaseDirectory, "appsettings.json");
+        Assert.True(File.Exists(path), "appsettings.json is not copied beside the binary.");
+        var values = new ConfigurationBuilder().AddJsonFile(path).Build();
+        var keys = values.AsEnumerable().Select(pair => pair.Key).Where(key => !values.GetSection(key).GetChildren().Any()).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        return (values, keys);
+    }
+
+    private static void AssertDefault((IConfiguration Values, HashSet<string> Keys) file, string key, object? expected, Type type)
+    {
+        var raw = file.Values[key];
+        if (expected is null)
+        {
+            // Unset stays null: a value here would count as configured (embedded-mode detection, key checks).
+            Assert.True(raw is null, $"appsettings.json sets {key} to '{raw}'; its default is unset, so it must be null.");
+            return;
+        }
+
+        var actual = file.Values.GetValue(Nullable.GetUnderlyingType(type) ?? type, key);
+        Assert.True(Equals(expected, actual), $"appsettings.json sets {key} to '{raw}'; the default is {expected}.");
     }
 
     private static IConfiguration Configuration(params (string Key, string Value)[] values) =>

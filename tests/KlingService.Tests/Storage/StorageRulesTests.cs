@@ -30,9 +30,21 @@ public sealed class StorageRulesTests
     [Theory]
     [InlineData("sim-0a1b2c", "sim-0a1b2c.mp4")]
     [InlineData("8f0e1d2c_TASK.v2", "8f0e1d2c_TASK.v2.mp4")]
-    [InlineData("../../etc/passwd", "_._.._etc_passwd.mp4")]
-    [InlineData(".hidden", "_hidden.mp4")]
-    [InlineData("a/b\\c d", "a_b_c_d.mp4")]
     public void A_task_id_becomes_a_key_that_stays_inside_the_store(string taskId, string key) =>
         Assert.Equal(key, StorageKeys.For(taskId));
+
+    [Theory]
+    [InlineData("../../etc/passwd", "_._.._etc_passwd-")]
+    [InlineData(".hidden", "_hidden-")]
+    [InlineData("a/b\\c d", "a_b_c_d-")]
+    public void A_task_id_with_unsafe_characters_is_made_safe_and_told_apart_by_its_hash(string taskId, string prefix)
+    {
+        var key = StorageKeys.For(taskId);
+        Assert.StartsWith(prefix, key, StringComparison.Ordinal);
+        Assert.Matches("^[A-Za-z0-9_.-]+-[0-9a-f]{12}\\.mp4$", key);
+        // Ids that read alike once made safe keep keys of their own.
+        var lookalike = prefix.TrimEnd('-');
+        Assert.Equal($"{lookalike}.mp4", StorageKeys.For(lookalike));
+        Assert.NotEqual(key, StorageKeys.For(lookalike));
+    }
 }

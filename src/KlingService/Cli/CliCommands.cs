@@ -1,0 +1,56 @@
+using System.CommandLine;
+using System.CommandLine.Invocation;
+
+namespace KlingService.Cli;
+
+/// <summary>The client commands of the service binary, for a running deployment over RabbitMQ.</summary>
+public static class CliCommands
+{
+    // Ctrl+C ends watching normally: time to leave the broker cleanly (stop the temporary queue and the
+    // connection) before System.CommandLine gives up on the command and exits 130 itself (after 2 s by default).
+    private static readonly InvocationConfiguration ClientInvocation = new() { ProcessTerminationTimeout = TimeSpan.FromSeconds(15) };
+
+    public static void AddTo(RootCommand root)
+    {
+        root.Subcommands.Add(SubmitCommand.Create());
+        root.Subcommands.Add(StatusCommand.Create());
+        root.Subcommands.Add(CancelCommand.Create());
+        root.Subcommands.Add(WatchCommand.Create());
+    }
+
+    /// <summary>
+    /// Runs what the arguments ask for. A command line that does not parse is one line on stderr and
+    /// exit 2, like any other bad input; <c>--help</c> wins over a missing required option.
+    /// </summary>
+    public static async Task<int> InvokeAsync(RootCommand root, string[] args)
+    {
+        var parsed = root.Parse(args);
+        if (parsed.Errors.Count > 0 && parsed.Action is ParseErrorAction)
+        {
+            var command = parsed.CommandResult.Command;
+            await Console.Error.WriteLineAsync(
+                $"{(command == root ? "KlingService" : command.Name)}: {string.Join(" ", parsed.Errors.Select(e => e.Message))} (see --help)");
+            return ExitCodes.BadInput;
+        }
+
+        return await parsed.InvokeAsync(parsed.CommandResult.Command is ClientCommand ? ClientInvocation : null);
+    }
+
+    /// <summary>A command's body, with bad input and unreachable brokers turned into one line on stderr.</summary>
+    public static async Task<int> GuardAsync(Func<Task<int>> body, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await body();
+        }
+        catch (CliException e)
+        {
+            await Console.Error.WriteLineAsync($"KlingService: {e.Message}");
+            return ExitCodes.BadInput;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return ExitCodes.Interrupted;
+        }
+    }
+}
