@@ -3,34 +3,98 @@ using Microsoft.Extensions.Options;
 namespace KlingService.Generation;
 
 /// <summary>
-/// When to look at a task next. A short eta is waited in full (plus a little slack), so the finish
-/// is seen with one call. A long eta is only trusted in part: the provider's estimate may be late
-/// by a third, and waiting it whole would then notice the finish long after it happened; looking
-/// again at a share of it costs a call or two and keeps the lag to about a second. Without an eta,
-/// a steady interval (there is nothing to aim at); after failed checks, geometric backoff, so a
-/// provider in trouble is not hammered.
+/// When to look at a task next: a pure function of the job, what the timing model has learned for
+/// its (mode, duration), and the settings.
+/// <para>
+/// Cold (fewer than <see cref="GenerationOptions.TimingWarmAfter"/> jobs learned): the first check
+/// after <see cref="GenerationOptions.FirstCheckAfter"/>; a short eta is waited in full plus a little
+/// slack, a long one only in part (it may be late, and waiting it whole would notice the finish long
+/// after it happened); without an eta a steady interval.
+/// </para>
+/// <para>
+/// Warm: the first check where only <see cref="GenerationOptions.FirstCheckShare"/> of jobs have
+/// finished, so it nearly always learns the eta. An eta is read through its learned error: the check
+/// goes for the finish (the corrected eta's late end at <see cref="GenerationOptions.AimConfidence"/>)
+/// when the learned spread is narrow enough to catch it within <see cref="GenerationOptions.TargetLag"/>;
+/// otherwise it looks at the early end plus that lag, catching an early finish in time or getting a
+/// fresher, shorter eta. Without an eta, checks are spaced by the learned hazard of finishing: sparse
+/// where few jobs end, denser where many do, <see cref="GenerationOptions.NoEtaCheckInterval"/> apart
+/// where the hazard is that at the median finish.
+/// </para>
+/// After failed checks, geometric backoff in every case, so a provider in trouble is not hammered.
 /// </summary>
 public sealed class StatusCheckPolicy(IOptions<GenerationOptions> options)
 {
     private readonly GenerationOptions _options = options.Value;
 
-    public TimeSpan FirstCheck() => _options.FirstCheckAfter;
+    /// <summary>The first check before anything is learned.</summary>
+    public TimeSpan FirstCheck() => FirstCheck(TimingStatistics.Cold);
 
-    public TimeSpan NextCheck(VideoJobState job)
+    public TimeSpan FirstCheck(TimingStatistics model) =>
+        IsWarm(model.Total) ? Clamp(Seconds(FirstLikelyFinish(model.Total))) : _options.FirstCheckAfter;
+
+    /// <summary>The next check before anything is learned.</summary>
+    public TimeSpan NextCheck(VideoJobState job) => NextCheck(job, TimingStatistics.Cold, TimeSpan.Zero);
+
+    /// <param name="job">The job as the last check left it (its eta was stated just now).</param>
+    /// <param name="model">What is learned for the job's mode and duration.</param>
+    /// <param name="elapsed">Time since the task was created.</param>
+    public TimeSpan NextCheck(VideoJobState job, TimingStatistics model, TimeSpan elapsed)
     {
         if (job.ConsecutiveCheckFailures > 0)
         {
             return Backoff(job.ConsecutiveCheckFailures);
         }
 
-        if (job.EtaSeconds is not > 0)
+        if (job.EtaSeconds is int eta && eta > 0)
         {
-            return Clamp(_options.NoEtaCheckInterval);
+            return IsWarm(model.EtaError) ? AimAtEta(eta, model.EtaError) : StatedEta(TimeSpan.FromSeconds(eta));
         }
 
-        var eta = TimeSpan.FromSeconds(job.EtaSeconds.Value);
-        return Clamp(eta <= _options.ShortEta ? eta + _options.EtaSlack : eta * _options.EtaTrust);
+        return IsWarm(model.Total) ? AlongLikelyFinishes(model.Total, elapsed.TotalSeconds) : Clamp(_options.NoEtaCheckInterval);
     }
+
+    private bool IsWarm(LogMoments learned) => learned.Weight >= _options.TimingWarmAfter;
+
+    private TimeSpan StatedEta(TimeSpan eta) =>
+        Clamp(eta <= _options.ShortEta ? eta + _options.EtaSlack : eta * _options.EtaTrust);
+
+    private TimeSpan AimAtEta(int eta, LogMoments error)
+    {
+        var z = NormalDistribution.Quantile(_options.AimConfidence);
+        var early = eta * Math.Exp(error.Mean - (z * error.Spread));
+        var late = eta * Math.Exp(error.Mean + (z * error.Spread));
+        return Clamp(Seconds(Math.Min(late, early + _options.TargetLag.TotalSeconds)));
+    }
+
+    private TimeSpan AlongLikelyFinishes(LogMoments total, double elapsed)
+    {
+        var first = FirstLikelyFinish(total);
+        if (elapsed < first)
+        {
+            // Hardly any job ends before this: nothing to look for until then.
+            return Clamp(Seconds(first - elapsed));
+        }
+
+        // Spacing that balances a call against the lag it saves goes as 1 / √hazard.
+        var reference = Hazard(total, Math.Exp(total.Mean));
+        var here = Math.Max(Hazard(total, elapsed), 1e-12);
+        return Clamp(_options.NoEtaCheckInterval * Math.Sqrt(reference / here));
+    }
+
+    private double FirstLikelyFinish(LogMoments total) =>
+        Math.Exp(total.Mean + (total.Spread * NormalDistribution.Quantile(_options.FirstCheckShare)));
+
+    /// <summary>The chance per second that a job still running at <paramref name="seconds"/> finishes then.</summary>
+    private static double Hazard(LogMoments total, double seconds)
+    {
+        var z = (Math.Log(seconds) - total.Mean) / total.Spread;
+        var density = NormalDistribution.Density(z) / (total.Spread * seconds);
+        // Cdf(-z) keeps its relative accuracy far into the tail, where 1 - Cdf(z) would not.
+        return density / Math.Max(NormalDistribution.Cdf(-z), 1e-300);
+    }
+
+    private static TimeSpan Seconds(double seconds) => TimeSpan.FromSeconds(Math.Min(seconds, TimeSpan.FromDays(1).TotalSeconds));
 
     private TimeSpan Backoff(int step) =>
         Clamp(_options.MinCheckInterval * Math.Pow(_options.CheckBackoffFactor, Math.Min(step, 30)));

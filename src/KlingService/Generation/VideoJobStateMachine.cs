@@ -12,7 +12,7 @@ namespace KlingService.Generation;
 public sealed class VideoJobStateMachine : MassTransitStateMachine<VideoJobState>
 {
     public VideoJobStateMachine(
-        StatusCheckPolicy policy, IOptions<GenerationOptions> options, TimeProvider time, KlingMetrics metrics, ILogger<VideoJobStateMachine> logger)
+        StatusCheckPolicy policy, StatusCheckPlanner planner, IOptions<GenerationOptions> options, TimeProvider time, KlingMetrics metrics, ILogger<VideoJobStateMachine> logger)
     {
         InstanceState(x => x.CurrentState);
 
@@ -68,8 +68,9 @@ public sealed class VideoJobStateMachine : MassTransitStateMachine<VideoJobState
                             job.SubmittedAt = context.Message.SubmittedAt;
                             metrics.Started();
                         })
-                        .Then(context => context.Saga.NextCheckAt = time.GetUtcNow() + policy.FirstCheck())
-                        .Schedule(StatusCheck, context => new CheckVideoStatus(context.Saga.CorrelationId, context.Saga.TaskId))
+                        .ThenAsync(context => planner.PlanFirstAsync(context.Saga, context.CancellationToken))
+                        .Schedule(StatusCheck, context => new CheckVideoStatus(context.Saga.CorrelationId, context.Saga.TaskId),
+                            context => planner.UntilNextCheck(context.Saga))
                         .Schedule(Deadline, context => new VideoJobDeadlineExpired(context.Saga.CorrelationId, context.Saga.TaskId),
                             context => DeadlineDelay(context.Saga, options.Value, time))
                         .TransitionTo(Generating),
@@ -113,6 +114,7 @@ public sealed class VideoJobStateMachine : MassTransitStateMachine<VideoJobState
                             GenerationLog.TaskSucceeded(logger, context.Saga.TaskId, context.Saga.RequestId, taken);
                             metrics.Succeeded(taken, context.Saga.ChecksMade);
                         })
+                        .ThenAsync(context => planner.RecordSucceededAsync(context.Saga, context.CancellationToken))
                         .ThenAsync(context => EndAsync(context, Ready(context.Saga, time.GetUtcNow())))
                         .Unschedule(Deadline)
                         .Finalize(),
@@ -140,10 +142,10 @@ public sealed class VideoJobStateMachine : MassTransitStateMachine<VideoJobState
                                     .Then(context => GenerationLog.TaskProgressed(logger, context.Saga.TaskId, context.Saga.RequestId, context.Saga.Status!, context.Saga.ProgressPercent, context.Saga.EtaSeconds))
                                     .Publish(context => new VideoGenerationProgressed(
                                         context.Saga.RequestId, context.Saga.TaskId, context.Saga.Status!, context.Saga.ProgressPercent, context.Saga.EtaSeconds)))
-                                .Then(context => context.Saga.NextCheckAt = time.GetUtcNow() + policy.NextCheck(context.Saga))
+                                .ThenAsync(context => planner.PlanNextAsync(context.Saga, context.CancellationToken))
                                 .Schedule(StatusCheck,
                                     context => new CheckVideoStatus(context.Saga.CorrelationId, context.Saga.TaskId),
-                                    context => policy.NextCheck(context.Saga))))),
+                                    context => planner.UntilNextCheck(context.Saga))))),
             When(Deadline.Received)
                 .Then(context => TimedOut(context.Saga))
                 .ThenAsync(context => EndAsync(context, TimedOutEvent(context.Saga)))
