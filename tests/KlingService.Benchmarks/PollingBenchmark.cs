@@ -57,10 +57,22 @@ public static class PollingBenchmark
                 learned.Add(result);
             }
 
+            if (Environment.GetEnvironmentVariable("DBG") == "1")
+            {
+                Console.WriteLine(name + ": " + string.Join(", ", learned.Skip(100).GroupBy(r => r.Calls).OrderBy(g => g.Key).Select(g => $"{g.Key}:{g.Count()}")));
+                var dbgModel = new InMemoryJobTimingModel(options);
+                for (var i = 0; i < durations.Count; i++)
+                {
+                    var (res, j, f) = Track(policy, dbgModel.Get(VideoMode.Standard, 5), durations[i], eta, random);
+                    if (i >= 4900 && res.Calls == 3) Console.WriteLine($"  d={durations[i]:F1} calls={res.Calls} lag={res.Lag:F2} firstEta={j.FirstEtaSeconds}@{(j.FirstEtaAt - Epoch)?.TotalSeconds:F1} lastRun={(j.LastRunningCheckAt - Epoch)?.TotalSeconds:F1} first={policy.FirstCheck(dbgModel.Get(VideoMode.Standard, 5)).TotalSeconds:F1}");
+                    dbgModel.Record(TimingObservation.Of(j, Epoch.AddSeconds(f)));
+                }
+            }
+
             var fixedPoller = durations.Select(Fixed).ToList();
             Report(table, name, learned, before, fixedPoller);
             var error = model.Get(VideoMode.Standard, 5).EtaError;
-            Console.WriteLine($"[polling] {name}: learned eta error {ResultTable.F(Math.Exp(error.Mean), 3)}× ± {ResultTable.F(error.Spread, 3)} (log), " +
+            Console.WriteLine($"[polling] {name}: learned eta error (log) {ResultTable.F(error.Mean, 5)} ± {ResultTable.F(error.Spread, 5)}, " +
                 $"total p50 {ResultTable.F(Math.Exp(model.Get(VideoMode.Standard, 5).Total.Mean), 0)} s");
         }
 

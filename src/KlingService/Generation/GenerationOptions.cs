@@ -66,6 +66,13 @@ public sealed class GenerationOptions
     [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
     public TimeSpan TargetLag { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// With a warm model, the longest a check aimed at an eta may wait. It may exceed
+    /// <see cref="MaxCheckInterval"/>: a learned eta is worth trusting, and looking in between only costs calls.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "1.00:00:00")]
+    public TimeSpan MaxAimedCheckInterval { get; set; } = TimeSpan.FromMinutes(10);
+
     /// <summary>A job not finished this long after its task was created ends as TimedOut.</summary>
     [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
     public TimeSpan JobDeadline { get; set; } = TimeSpan.FromMinutes(60);

@@ -7,10 +7,10 @@ namespace KlingService.Generation;
 public readonly record struct LogMoments(double Weight, double Sum, double SumOfSquares)
 {
     /// <summary>
-    /// The narrowest spread the model will claim. Etas come in whole seconds, so a spread much below
-    /// 1 % would promise more than the provider says; it also keeps the fit away from a degenerate zero.
+    /// The narrowest spread the model will claim (0.1 %): an exact provider would otherwise drive the
+    /// fit to a degenerate zero, and no finish is seen to better than that anyway.
     /// </summary>
-    public const double MinSpread = 0.01;
+    public const double MinSpread = 0.001;
 
     public double Mean => Weight > 0 ? Sum / Weight : 0;
 

@@ -17,7 +17,8 @@ namespace KlingService.Generation;
 /// goes for the finish (the corrected eta's late end at <see cref="GenerationOptions.AimConfidence"/>)
 /// when the learned spread is narrow enough to catch it within <see cref="GenerationOptions.TargetLag"/>;
 /// otherwise it looks at the early end plus that lag, catching an early finish in time or getting a
-/// fresher, shorter eta. Without an eta, checks are spaced by the learned hazard of finishing: sparse
+/// fresher, shorter eta; such a check may wait past <see cref="GenerationOptions.MaxCheckInterval"/>,
+/// up to <see cref="GenerationOptions.MaxAimedCheckInterval"/>. Without an eta, checks are spaced by the learned hazard of finishing: sparse
 /// where few jobs end, denser where many do, <see cref="GenerationOptions.NoEtaCheckInterval"/> apart
 /// where the hazard is that at the median finish.
 /// </para>
@@ -62,9 +63,11 @@ public sealed class StatusCheckPolicy(IOptions<GenerationOptions> options)
     private TimeSpan AimAtEta(int eta, LogMoments error)
     {
         var z = NormalDistribution.Quantile(_options.AimConfidence);
-        var early = eta * Math.Exp(error.Mean - (z * error.Spread));
+        // The eta is rounded up to whole seconds: the provider's own estimate lay in (eta - 1, eta].
+        var early = (eta - 1) * Math.Exp(error.Mean - (z * error.Spread));
         var late = eta * Math.Exp(error.Mean + (z * error.Spread));
-        return Clamp(Seconds(Math.Min(late, early + _options.TargetLag.TotalSeconds)));
+        var aim = Seconds(Math.Min(late, early + _options.TargetLag.TotalSeconds));
+        return aim > _options.MaxAimedCheckInterval ? _options.MaxAimedCheckInterval : aim < _options.MinCheckInterval ? _options.MinCheckInterval : aim;
     }
 
     private TimeSpan AlongLikelyFinishes(LogMoments total, double elapsed)

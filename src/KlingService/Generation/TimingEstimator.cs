@@ -22,14 +22,41 @@ public static class TimingEstimator
 
         LogMoments etaError = default;
         double? total = null;
+        // Before the model is warm, the last, shortest eta places the finish: it is only seconds
+        // long, so it errs by little, and less once read through the error learned so far (which
+        // makes the cold estimate converge on the provider's bias rather than stop a second short).
+        double? lastEtaFinish = job.LastEtaSeconds is int last && last > 0
+            ? Math.Clamp(job.FinishedAfter + ((last - 0.5) * Math.Exp(current.EtaError.Mean)), job.FinishedAfter, job.FinishedBy)
+            : null;
         if (job.FirstEtaSeconds is int eta && eta > 0 && job.FirstEtaStatedAt is { } statedAt && job.FinishedBy > statedAt)
         {
-            var stated = (double)eta;
-            var low = job.FinishedAfter - statedAt;
-            etaError = Estimate(current.EtaError, warmAfter, low > 0 ? Math.Log(low / stated) : double.NegativeInfinity, Math.Log((job.FinishedBy - statedAt) / stated));
+            if (current.EtaError.Weight >= warmAfter)
+            {
+                // The provider rounds its eta up to whole seconds: the estimate it rounded lay in
+                // (eta - 1, eta]. Widening the interval by that keeps the rounding, which is no error of
+                // the provider's and matters only for short etas, out of the learned error.
+                var low = job.FinishedAfter - statedAt;
+                var high = job.FinishedBy - statedAt;
+                etaError = current.EtaError.Censored(
+                    low > 0 ? Math.Log(low / eta) : double.NegativeInfinity,
+                    eta > 1 ? Math.Log(high / (eta - 1)) : double.PositiveInfinity);
+                if (eta > 1)
+                {
+                    // Sheppard's correction: the widening's own variance (a uniform over its width) is
+                    // rounding, not spread in the provider's estimates, and would keep the fit wide forever.
+                    var rounding = Math.Log(eta / (eta - 1.0));
+                    etaError = etaError with { SumOfSquares = Math.Max(etaError.SumOfSquares - (rounding * rounding / 12), etaError.Sum * etaError.Sum) };
+                }
+            }
+            else
+            {
+                var finish = lastEtaFinish ?? (job.FinishedAfter + job.FinishedBy) / 2;
+                etaError = LogMoments.Point(Math.Log(Math.Max(finish - statedAt, 0.001) / (eta - 0.5)));
+            }
+
             // The eta read through the learned error places the finish far better than the checks
             // around it: after an aimed check those span from the first check to the finish.
-            total = Math.Clamp(statedAt + (stated * Math.Exp(etaError.Sum)), Math.Max(job.FinishedAfter, 0.001), job.FinishedBy);
+            total = Math.Clamp(statedAt + ((eta - 0.5) * Math.Exp(etaError.Sum)), Math.Max(job.FinishedAfter, 0.001), job.FinishedBy);
         }
 
         var totalMoments = total is { } known
@@ -45,6 +72,9 @@ public static class TimingEstimator
             return current.Censored(low, high);
         }
 
-        return LogMoments.Point(double.IsNegativeInfinity(low) ? high : (low + high) / 2);
+        return LogMoments.Point(
+            double.IsNegativeInfinity(low) ? high
+            : double.IsPositiveInfinity(high) ? low
+            : (low + high) / 2);
     }
 }

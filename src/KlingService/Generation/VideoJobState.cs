@@ -37,6 +37,9 @@ public sealed class VideoJobState : SagaStateMachineInstance, ISagaVersion
     /// <summary>The last check that saw the task running: the finish came after it.</summary>
     public DateTimeOffset? LastRunningCheckAt { get; set; }
 
+    /// <summary>The eta that check stated.</summary>
+    public int? LastRunningEtaSeconds { get; set; }
+
     /// <summary>True when the last check saw a new status or progress, so subscribers hear of it.</summary>
     public bool Changed { get; set; }
 

@@ -21,6 +21,7 @@ public static class ServiceRegistration
             .Bind(configuration.GetSection(GenerationOptions.SectionName))
             .ValidateDataAnnotations()
             .Validate(o => o.MinCheckInterval <= o.MaxCheckInterval, "Generation:MinCheckInterval must not exceed Generation:MaxCheckInterval.")
+            .Validate(o => o.MinCheckInterval <= o.MaxAimedCheckInterval, "Generation:MinCheckInterval must not exceed Generation:MaxAimedCheckInterval.")
             .Validate(o => o.TimingWarmAfter < o.TimingMemory,
                 "Generation:TimingWarmAfter must be below Generation:TimingMemory: the model's weight never grows past its memory, so it would never be used.")
             .Validate(
