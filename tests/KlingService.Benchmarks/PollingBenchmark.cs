@@ -47,33 +47,21 @@ public static class PollingBenchmark
             ("eta 25 % early", (remaining, _) => (int)Math.Ceiling(remaining * 0.75)),
         })
         {
-            var before = durations.Select(d => Track(policy, TimingStatistics.Cold, d, eta, random).Result).ToList();
+            var before = durations.Select((d, i) => Track(policy, TimingStatistics.Cold, i, d, eta, random).Result).ToList();
             var model = new InMemoryJobTimingModel(options);
             var learned = new List<(int Calls, double Lag)>(jobs);
-            foreach (var duration in durations)
+            for (var i = 0; i < durations.Count; i++)
             {
-                var (result, job, foundAt) = Track(policy, model.Get(VideoMode.Standard, 5), duration, eta, random);
+                var (result, job, foundAt) = Track(policy, model.Get(VideoMode.Standard, 5), i, durations[i], eta, random);
                 model.Record(TimingObservation.Of(job, Epoch.AddSeconds(foundAt)));
                 learned.Add(result);
-            }
-
-            if (Environment.GetEnvironmentVariable("DBG") == "1")
-            {
-                Console.WriteLine(name + ": " + string.Join(", ", learned.Skip(100).GroupBy(r => r.Calls).OrderBy(g => g.Key).Select(g => $"{g.Key}:{g.Count()}")));
-                var dbgModel = new InMemoryJobTimingModel(options);
-                for (var i = 0; i < durations.Count; i++)
-                {
-                    var (res, j, f) = Track(policy, dbgModel.Get(VideoMode.Standard, 5), durations[i], eta, random);
-                    if (i >= 4900 && res.Calls == 3) Console.WriteLine($"  d={durations[i]:F1} calls={res.Calls} lag={res.Lag:F2} firstEta={j.FirstEtaSeconds}@{(j.FirstEtaAt - Epoch)?.TotalSeconds:F1} lastRun={(j.LastRunningCheckAt - Epoch)?.TotalSeconds:F1} first={policy.FirstCheck(dbgModel.Get(VideoMode.Standard, 5)).TotalSeconds:F1}");
-                    dbgModel.Record(TimingObservation.Of(j, Epoch.AddSeconds(f)));
-                }
             }
 
             var fixedPoller = durations.Select(Fixed).ToList();
             Report(table, name, learned, before, fixedPoller);
             var error = model.Get(VideoMode.Standard, 5).EtaError;
             Console.WriteLine($"[polling] {name}: learned eta error (log) {ResultTable.F(error.Mean, 5)} ± {ResultTable.F(error.Spread, 5)}, " +
-                $"total p50 {ResultTable.F(Math.Exp(model.Get(VideoMode.Standard, 5).Total.Mean), 0)} s");
+                $"total p50 {ResultTable.F(Math.Exp(model.Get(VideoMode.Standard, 5).Total.Mean), 0)} s ± {ResultTable.F(model.Get(VideoMode.Standard, 5).Total.Spread, 3)} (log), first check {ResultTable.F(policy.FirstCheck(model.Get(VideoMode.Standard, 5)).TotalSeconds, 1)} s");
         }
 
         Console.WriteLine($"[polling] {jobs} jobs, generation p50 {ResultTable.F(ResultTable.Percentile(durations, 50), 0)} s, " +
@@ -90,9 +78,12 @@ public static class PollingBenchmark
 
     /// <summary>One job as the saga plays it: each check that sees it running notes what it saw, as the status-check activity does.</summary>
     private static ((int Calls, double Lag) Result, VideoJobState Job, double FoundAt) Track(
-        StatusCheckPolicy policy, TimingStatistics model, double duration, Eta eta, Random random)
+        StatusCheckPolicy policy, TimingStatistics model, int index, double duration, Eta eta, Random random)
     {
-        var job = new VideoJobState { Mode = VideoMode.Standard, DurationSeconds = 5, SubmittedAt = Epoch };
+        var job = new VideoJobState
+        {
+            CorrelationId = TaskCorrelation.FromTaskId($"task-{index}"), Mode = VideoMode.Standard, DurationSeconds = 5, SubmittedAt = Epoch,
+        };
         var now = policy.FirstCheck(model).TotalSeconds;
         var calls = 0;
         while (true)

@@ -64,7 +64,11 @@ public sealed class GenerationOptions
 
     /// <summary>With a warm model, a check goes straight for the finish only when the learned spread lets it see the finish within this; otherwise it looks earlier for a fresher eta.</summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
-    public TimeSpan TargetLag { get; set; } = TimeSpan.FromSeconds(2);
+    public TimeSpan TargetLag { get; set; } = TimeSpan.FromSeconds(2.5);
+
+    /// <summary>With a warm model, the share of jobs whose first aimed check looks 10 % early on purpose, so that a provider whose tasks got faster is noticed (each costs about one call).</summary>
+    [Range(0.0, 1.0)]
+    public double ProbeShare { get; set; } = 0.1;
 
     /// <summary>
     /// With a warm model, the longest a check aimed at an eta may wait. It may exceed

@@ -49,40 +49,69 @@ public sealed class StatusCheckPolicy(IOptions<GenerationOptions> options)
 
         if (job.EtaSeconds is int eta && eta > 0)
         {
-            return IsWarm(model.EtaError) ? AimAtEta(eta, model.EtaError) : StatedEta(TimeSpan.FromSeconds(eta));
+            return IsWarm(model.EtaError) ? AimAtEta(job, eta, model.EtaError) : StatedEta(TimeSpan.FromSeconds(eta));
         }
 
         return IsWarm(model.Total) ? AlongLikelyFinishes(model.Total, elapsed.TotalSeconds) : Clamp(_options.NoEtaCheckInterval);
     }
 
+    /// <summary>How much earlier than the learned finish a probe looks (10 %).</summary>
+    private const double ProbeLead = 0.1;
+
     private bool IsWarm(LogMoments learned) => learned.Weight >= _options.TimingWarmAfter;
+
+    /// <summary>
+    /// A check aimed just past the learned finish that finds the task done says only that it was done
+    /// by then: were the provider's tasks to get faster, no such check would ever tell. So a steady
+    /// share of jobs (<see cref="GenerationOptions.ProbeShare"/>, chosen by task) look a little early
+    /// at their first aimed check: usually one more call that pins the finish down (the task is still
+    /// running and states a short eta), or, if the provider got faster, the news.
+    /// </summary>
+    private bool IsProbe(VideoJobState job) =>
+        job.FirstEtaAt is { } stated && job.LastRunningCheckAt == stated
+        && (uint)(BitConverter.ToUInt32(job.CorrelationId.ToByteArray(), 0) * 2654435761u) % 1000 < _options.ProbeShare * 1000;
 
     private TimeSpan StatedEta(TimeSpan eta) =>
         Clamp(eta <= _options.ShortEta ? eta + _options.EtaSlack : eta * _options.EtaTrust);
 
-    private TimeSpan AimAtEta(int eta, LogMoments error)
+    private TimeSpan AimAtEta(VideoJobState job, int eta, LogMoments error)
     {
         var z = NormalDistribution.Quantile(_options.AimConfidence);
         // The eta is rounded up to whole seconds: the provider's own estimate lay in (eta - 1, eta].
         var early = (eta - 1) * Math.Exp(error.Mean - (z * error.Spread));
         var late = eta * Math.Exp(error.Mean + (z * error.Spread));
-        var aim = Seconds(Math.Min(late, early + _options.TargetLag.TotalSeconds));
+        var target = Math.Min(late, early + _options.TargetLag.TotalSeconds);
+        if (IsProbe(job))
+        {
+            target = Math.Min(target, eta * Math.Exp(error.Mean - ProbeLead));
+        }
+
+        var aim = Seconds(target);
         return aim > _options.MaxAimedCheckInterval ? _options.MaxAimedCheckInterval : aim < _options.MinCheckInterval ? _options.MinCheckInterval : aim;
     }
 
     private TimeSpan AlongLikelyFinishes(LogMoments total, double elapsed)
     {
         var first = FirstLikelyFinish(total);
-        if (elapsed < first)
+        if (elapsed < first - _options.MinCheckInterval.TotalSeconds)
         {
-            // Hardly any job ends before this: nothing to look for until then.
+            // Hardly any job ends before this: nothing to look for until then (a job checked at
+            // about this time, as the first check is, goes on to the steady interval).
             return Clamp(Seconds(first - elapsed));
         }
 
-        // Spacing that balances a call against the lag it saves goes as 1 / √hazard.
-        var reference = Hazard(total, Math.Exp(total.Mean));
+        // Where finishes are likely, the steady interval: each check there is as likely to be the
+        // one that sees the finish, and a wider one would lengthen the lag of many jobs (the lag's
+        // p95 is set here). Past the last likely finish, the few jobs left are looked at less and
+        // less often, as 1 / √hazard (the spacing that balances a call against the lag it saves).
+        var last = Math.Exp(total.Mean - (total.Spread * NormalDistribution.Quantile(_options.FirstCheckShare)));
+        if (elapsed <= last)
+        {
+            return Clamp(_options.NoEtaCheckInterval);
+        }
+
         var here = Math.Max(Hazard(total, elapsed), 1e-12);
-        return Clamp(_options.NoEtaCheckInterval * Math.Sqrt(reference / here));
+        return Clamp(_options.NoEtaCheckInterval * Math.Max(1, Math.Sqrt(Hazard(total, last) / here)));
     }
 
     private double FirstLikelyFinish(LogMoments total) =>

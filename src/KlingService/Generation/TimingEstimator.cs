@@ -30,7 +30,7 @@ public static class TimingEstimator
             : null;
         if (job.FirstEtaSeconds is int eta && eta > 0 && job.FirstEtaStatedAt is { } statedAt && job.FinishedBy > statedAt)
         {
-            if (current.EtaError.Weight >= warmAfter)
+            if (current.EtaError.Weight >= warmAfter && !(lastEtaFinish is not null && job.FinishedAfter > statedAt))
             {
                 // The provider rounds its eta up to whole seconds: the estimate it rounded lay in
                 // (eta - 1, eta]. Widening the interval by that keeps the rounding, which is no error of
@@ -44,14 +44,24 @@ public static class TimingEstimator
                 {
                     // Sheppard's correction: the widening's own variance (a uniform over its width) is
                     // rounding, not spread in the provider's estimates, and would keep the fit wide forever.
+                    // One job's share may go below zero; the sum over jobs is what counts (and is floored).
                     var rounding = Math.Log(eta / (eta - 1.0));
-                    etaError = etaError with { SumOfSquares = Math.Max(etaError.SumOfSquares - (rounding * rounding / 12), etaError.Sum * etaError.Sum) };
+                    etaError = etaError with { SumOfSquares = etaError.SumOfSquares - (rounding * rounding / 12) };
                 }
             }
             else
             {
                 var finish = lastEtaFinish ?? (job.FinishedAfter + job.FinishedBy) / 2;
-                etaError = LogMoments.Point(Math.Log(Math.Max(finish - statedAt, 0.001) / (eta - 0.5)));
+                var remaining = Math.Max(finish - statedAt, 0.001);
+                etaError = LogMoments.Point(Math.Log(remaining / (eta - 0.5)));
+                if (lastEtaFinish is not null)
+                {
+                    // Both etas were rounded to whole seconds, so the point carries their rounding
+                    // (a uniform second each) as noise: take its variance out, as Sheppard's correction
+                    // does, or the model would stay as wide as the rounding.
+                    var noise = ((1.0 / (eta - 0.5)) * (1.0 / (eta - 0.5)) / 12) + (Math.Exp(2 * current.EtaError.Mean) / (remaining * remaining) / 12);
+                    etaError = etaError with { SumOfSquares = etaError.SumOfSquares - noise };
+                }
             }
 
             // The eta read through the learned error places the finish far better than the checks
