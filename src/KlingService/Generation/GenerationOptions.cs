@@ -71,8 +71,9 @@ public sealed class GenerationOptions
     public double ProbeShare { get; set; } = 0.1;
 
     /// <summary>
-    /// With a warm model, the longest a check aimed at an eta may wait. It may exceed
-    /// <see cref="MaxCheckInterval"/>: a learned eta is worth trusting, and looking in between only costs calls.
+    /// With a warm model, the longest a check aimed by what is learned (the first check, or one aimed at
+    /// an eta) may wait. It may exceed <see cref="MaxCheckInterval"/>: a learned eta is worth trusting,
+    /// and looking in between only costs calls.
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00.010", "1.00:00:00")]
     public TimeSpan MaxAimedCheckInterval { get; set; } = TimeSpan.FromMinutes(10);

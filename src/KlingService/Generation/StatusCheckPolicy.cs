@@ -17,8 +17,8 @@ namespace KlingService.Generation;
 /// goes for the finish (the corrected eta's late end at <see cref="GenerationOptions.AimConfidence"/>)
 /// when the learned spread is narrow enough to catch it within <see cref="GenerationOptions.TargetLag"/>;
 /// otherwise it looks at the early end plus that lag, catching an early finish in time or getting a
-/// fresher, shorter eta; such a check may wait past <see cref="GenerationOptions.MaxCheckInterval"/>,
-/// up to <see cref="GenerationOptions.MaxAimedCheckInterval"/>. Without an eta, checks are spaced by the learned hazard of finishing: sparse
+/// fresher, shorter eta. These aimed checks (the first, and those at an eta) may wait past
+/// <see cref="GenerationOptions.MaxCheckInterval"/>, up to <see cref="GenerationOptions.MaxAimedCheckInterval"/>. Without an eta, checks are spaced by the learned hazard of finishing: sparse
 /// where few jobs end, denser where many do, <see cref="GenerationOptions.NoEtaCheckInterval"/> apart
 /// where the hazard is that at the median finish.
 /// </para>
@@ -32,7 +32,7 @@ public sealed class StatusCheckPolicy(IOptions<GenerationOptions> options)
     public TimeSpan FirstCheck() => FirstCheck(TimingStatistics.Cold);
 
     public TimeSpan FirstCheck(TimingStatistics model) =>
-        IsWarm(model.Total) ? Clamp(Seconds(FirstLikelyFinish(model.Total))) : _options.FirstCheckAfter;
+        IsWarm(model.Total) ? ClampAimed(Seconds(FirstLikelyFinish(model.Total))) : _options.FirstCheckAfter;
 
     /// <summary>The next check before anything is learned.</summary>
     public TimeSpan NextCheck(VideoJobState job) => NextCheck(job, TimingStatistics.Cold, TimeSpan.Zero);
@@ -86,9 +86,14 @@ public sealed class StatusCheckPolicy(IOptions<GenerationOptions> options)
             target = Math.Min(target, eta * Math.Exp(error.Mean - ProbeLead));
         }
 
-        var aim = Seconds(target);
-        return aim > _options.MaxAimedCheckInterval ? _options.MaxAimedCheckInterval : aim < _options.MinCheckInterval ? _options.MinCheckInterval : aim;
+        return ClampAimed(Seconds(target));
     }
+
+    /// <summary>A check aimed by what is learned may wait past <see cref="GenerationOptions.MaxCheckInterval"/>, up to its own bound.</summary>
+    private TimeSpan ClampAimed(TimeSpan delay) =>
+        delay < _options.MinCheckInterval ? _options.MinCheckInterval
+        : delay > _options.MaxAimedCheckInterval ? _options.MaxAimedCheckInterval
+        : delay;
 
     private TimeSpan AlongLikelyFinishes(LogMoments total, double elapsed)
     {
