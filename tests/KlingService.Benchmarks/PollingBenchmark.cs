@@ -59,6 +59,11 @@ public static class PollingBenchmark
 
             var fixedPoller = durations.Select(Fixed).ToList();
             Report(table, name, learned, before, fixedPoller);
+            if (name == "no eta")
+            {
+                ReportBound(table, name, durations.Skip(ColdJobs).ToList(), P(fixedPoller.Skip(ColdJobs).ToList(), 95));
+            }
+
             var error = model.Get(VideoMode.Standard, 5).EtaError;
             Console.WriteLine($"[polling] {name}: learned eta error (log) {ResultTable.F(error.Mean, 5)} ± {ResultTable.F(error.Spread, 5)}, " +
                 $"total p50 {ResultTable.F(Math.Exp(model.Get(VideoMode.Standard, 5).Total.Mean), 0)} s ± {ResultTable.F(model.Get(VideoMode.Standard, 5).Total.Spread, 3)} (log), first check {ResultTable.F(policy.FirstCheck(model.Get(VideoMode.Standard, 5)).TotalSeconds, 1)} s");
@@ -126,6 +131,98 @@ public static class PollingBenchmark
         table.Add(scenario, $"cold (first {ColdJobs} jobs): calls per job, lag p50 / p95 (s)",
             $"{ResultTable.F(cold.Average(r => r.Calls), 2)}, {Lags(cold)}",
             $"unlearned policy: {ResultTable.F(before.Take(ColdJobs).Average(r => r.Calls), 2)}, {Lags(before.Take(ColdJobs).ToList())}", "");
+    }
+
+    /// <summary>
+    /// Without an eta, what the best single schedule of checks does when it knows these very
+    /// generation times: the fewest calls found while no more than 5 % of jobs are seen later than
+    /// <paramref name="lagBound"/> (the fixed poller's p95). Dynamic programming over check times
+    /// 0.5 s apart, with a price on each late job swept from low to high. No policy without an eta
+    /// can do much better (mixing such schedules gains a few tenths of a call at most).
+    /// </summary>
+    private static void ReportBound(ResultTable table, string eta, List<double> durations, double lagBound)
+    {
+        const double step = 0.5;
+        var sorted = durations.Order().ToArray();
+        var points = (int)Math.Ceiling(sorted[^1] / step) + 1;
+        double Share(double at) => (double)UpperBound(sorted, at) / sorted.Length; // P(T <= at)
+        double ShareBelow(double at) => (double)LowerBound(sorted, at) / sorted.Length; // P(T < at)
+        var widest = (int)(TimeSpan.FromSeconds(60).TotalSeconds / step);
+        (double Calls, double Late) best = (double.MaxValue, 0);
+        for (var price = 1.0; price <= 60; price += 0.5)
+        {
+            var value = new double[points + 1];
+            var next = new int[points + 1];
+            for (var i = points; i >= 0; i--)
+            {
+                var at = i * step;
+                var running = 1 - Share(at);
+                if (running <= 0)
+                {
+                    continue;
+                }
+
+                value[i] = double.MaxValue;
+                for (var j = i + 1; j <= Math.Min(points, i + widest); j++)
+                {
+                    var late = j * step - lagBound > at ? Math.Max(0, ShareBelow(j * step - lagBound) - Share(at)) : 0;
+                    var cost = running + (price * late) + value[j];
+                    if (cost < value[i])
+                    {
+                        (value[i], next[i]) = (cost, j);
+                    }
+                }
+            }
+
+            double calls = 0, lateShare = 0;
+            for (var i = 0; 1 - Share(i * step) > 0; i = next[i])
+            {
+                var at = i * step;
+                var to = next[i] * step;
+                calls += 1 - Share(at);
+                lateShare += to - lagBound > at ? Math.Max(0, ShareBelow(to - lagBound) - Share(at)) : 0;
+            }
+
+            if (lateShare <= 0.05 && calls < best.Calls)
+            {
+                best = (calls, lateShare);
+            }
+        }
+
+        table.Add($"2 polling, {eta}", $"best schedule knowing the times (DP): calls per job, ≤ 5 % seen later than {ResultTable.F(lagBound)} s",
+            ResultTable.F(best.Calls, 2), $"{ResultTable.F(best.Late * 100)} % of jobs later than that", "knows the exact generation times; no eta");
+    }
+
+    private static int LowerBound(double[] sorted, double value)
+    {
+        var index = Array.BinarySearch(sorted, value);
+        if (index < 0)
+        {
+            return ~index;
+        }
+
+        while (index > 0 && sorted[index - 1] == value)
+        {
+            index--;
+        }
+
+        return index;
+    }
+
+    private static int UpperBound(double[] sorted, double value)
+    {
+        var index = Array.BinarySearch(sorted, value);
+        if (index < 0)
+        {
+            return ~index;
+        }
+
+        while (index < sorted.Length && sorted[index] == value)
+        {
+            index++;
+        }
+
+        return index;
     }
 
     private static double P(List<(int Calls, double Lag)> results, double percentile) =>
