@@ -1,15 +1,22 @@
 namespace KlingService.Generation;
 
 /// <summary>
-/// Turns one finished job into the statistics it adds to the model (the E-step of an online EM).
-/// The finish is only known to lie between two checks. Its midpoint would be badly wrong exactly
-/// when the policy works well: a check aimed just past the eta finds the task done, and the interval
-/// then spans from the first check to that one. The bound would be worse: the model would learn its
-/// own aim and ratchet later. So once a quantity is warm, each interval counts by its expected
-/// moments under the current fit; a check that finds a task still running bounds it from below and
-/// pulls the fit back, which is why the policy's aimed check is allowed to miss now and then.
-/// Before the model is warm (today's policy, whose checks bracket the finish closely) the log midpoint
-/// of the interval is used, or its upper bound when nothing bounds it from below.
+/// Turns one finished job into the statistics it adds to the model. The finish is only known to lie
+/// between the last check that saw the task running and the one that found it done, and the two
+/// usual readings of such an interval both fail here: its midpoint is badly wrong exactly when the
+/// policy works (a check aimed just past the eta finds the task done, and the interval then spans
+/// from the first check to that one), and its bound would make the model learn its own aim and
+/// ratchet later. So:
+/// <list type="bullet">
+/// <item>A job seen running after its first eta (an aimed check that came early, a probe, or any
+/// job before the model is warm) is placed by the eta its last running check stated: only seconds
+/// long, read through the error learned so far, it errs by about a second at most.</item>
+/// <item>A job found done by the first check after its eta, once the model is warm, is bounded only
+/// from above: it counts by its expected moments under the current fit (one step of online EM), so
+/// an aim that was late says nothing, and one that was early pulls the fit down.</item>
+/// <item>Without an eta: the log midpoint of the interval while cold, then the same EM step. The
+/// checks are then at most an interval apart, so the interval is narrow.</item>
+/// </list>
 /// </summary>
 public static class TimingEstimator
 {
