@@ -11,7 +11,8 @@ namespace KlingService.Generation;
 /// state machine acts on. A failed call is only counted (the state machine schedules another check
 /// and the job's deadline bounds it), except a task the provider keeps saying it does not know.
 /// </summary>
-public sealed class CheckTaskStatusActivity(IKlingApi kling, IOptionsMonitor<KlingOptions> klingOptions, ILogger<CheckTaskStatusActivity> logger)
+public sealed class CheckTaskStatusActivity(
+    IKlingApi kling, IOptionsMonitor<KlingOptions> klingOptions, TimeProvider time, ILogger<CheckTaskStatusActivity> logger)
     : IStateMachineActivity<VideoJobState, CheckVideoStatus>
 {
     /// <summary>Consecutive 404s after which the task is taken as lost: a new task may briefly be unknown, not for this long.</summary>
@@ -96,6 +97,11 @@ public sealed class CheckTaskStatusActivity(IKlingApi kling, IOptionsMonitor<Kli
             case CheckVerdict.Running when !ProviderStatuses.IsKnown(task.Status):
                 GenerationLog.UnknownStatus(logger, job.TaskId, task.Status);
                 break;
+        }
+
+        if (job.Verdict == CheckVerdict.Running)
+        {
+            TimingObservation.NoteRunning(job, time.GetUtcNow());
         }
     }
 

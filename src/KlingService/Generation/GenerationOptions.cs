@@ -35,9 +35,48 @@ public sealed class GenerationOptions
     [Range(0.1, 1.0)]
     public double EtaTrust { get; set; } = 0.7;
 
-    /// <summary>Interval between checks while the provider gives no eta.</summary>
+    /// <summary>Interval between checks while the provider gives no eta (with a warm model: where finishes are as likely as at the median).</summary>
     [Range(typeof(TimeSpan), "00:00:00.010", "01:00:00")]
     public TimeSpan NoEtaCheckInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// How many recent finished jobs the timing model reflects: each new job makes the older ones
+    /// weigh 1 - 1/this as much, so a drift in the provider's timing is followed within about this many jobs.
+    /// </summary>
+    [Range(10, 1_000_000)]
+    public int TimingMemory { get; set; } = 200;
+
+    /// <summary>Finished jobs of a (mode, duration) the model needs before the policy uses it; until then checks are planned as if nothing were learned.</summary>
+    [Range(1, 100_000)]
+    public int TimingWarmAfter { get; set; } = 20;
+
+    /// <summary>How long an instance reuses its read of the shared timing model (PostgreSQL) before reading it again.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
+    public TimeSpan TimingRefresh { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>With a warm model, the first check comes when this share of jobs has finished: early enough to learn the eta of nearly all.</summary>
+    [Range(0.001, 0.5)]
+    public double FirstCheckShare { get; set; } = 0.02;
+
+    /// <summary>With a warm model, the chance a check aimed at the corrected eta finds the task done (a miss costs one more call, and teaches the model).</summary>
+    [Range(0.5, 0.999)]
+    public double AimConfidence { get; set; } = 0.9;
+
+    /// <summary>With a warm model, a check goes straight for the finish only when the learned spread lets it see the finish within this; otherwise it looks earlier for a fresher eta.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
+    public TimeSpan TargetLag { get; set; } = TimeSpan.FromSeconds(2.5);
+
+    /// <summary>With a warm model, the share of jobs whose first aimed check looks 10 % early on purpose, so that a provider whose tasks got faster is noticed (each costs about one call).</summary>
+    [Range(0.0, 1.0)]
+    public double ProbeShare { get; set; } = 0.1;
+
+    /// <summary>
+    /// With a warm model, the longest a check aimed by what is learned (the first check, or one aimed at
+    /// an eta) may wait. It may exceed <see cref="MaxCheckInterval"/>: a learned eta is worth trusting,
+    /// and looking in between only costs calls.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "1.00:00:00")]
+    public TimeSpan MaxAimedCheckInterval { get; set; } = TimeSpan.FromMinutes(10);
 
     /// <summary>A job not finished this long after its task was created ends as TimedOut.</summary>
     [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]

@@ -29,6 +29,17 @@ public sealed class VideoJobState : SagaStateMachineInstance, ISagaVersion
 
     public int? EtaSeconds { get; set; }
 
+    /// <summary>The first eta the provider stated, and when: with the finish, what the timing model learns the eta's error from.</summary>
+    public int? FirstEtaSeconds { get; set; }
+
+    public DateTimeOffset? FirstEtaAt { get; set; }
+
+    /// <summary>The last check that saw the task running: the finish came after it.</summary>
+    public DateTimeOffset? LastRunningCheckAt { get; set; }
+
+    /// <summary>The eta that check stated.</summary>
+    public int? LastRunningEtaSeconds { get; set; }
+
     /// <summary>True when the last check saw a new status or progress, so subscribers hear of it.</summary>
     public bool Changed { get; set; }
 

@@ -14,6 +14,7 @@ public sealed class VideoJobStateMachine : MassTransitStateMachine<VideoJobState
 {
     public VideoJobStateMachine(
         StatusCheckPolicy policy,
+        StatusCheckPlanner planner,
         IOptions<GenerationOptions> options,
         IOptions<StorageOptions> storage,
         TimeProvider time,
@@ -79,8 +80,9 @@ public sealed class VideoJobStateMachine : MassTransitStateMachine<VideoJobState
                             job.SubmittedAt = context.Message.SubmittedAt;
                             metrics.Started();
                         })
-                        .Then(context => context.Saga.NextCheckAt = time.GetUtcNow() + policy.FirstCheck())
-                        .Schedule(StatusCheck, context => new CheckVideoStatus(context.Saga.CorrelationId, context.Saga.TaskId))
+                        .ThenAsync(context => planner.PlanFirstAsync(context.Saga, context.CancellationToken))
+                        .Schedule(StatusCheck, context => new CheckVideoStatus(context.Saga.CorrelationId, context.Saga.TaskId),
+                            context => planner.UntilNextCheck(context.Saga))
                         .Schedule(Deadline, context => new VideoJobDeadlineExpired(context.Saga.CorrelationId, context.Saga.TaskId),
                             context => DeadlineDelay(context.Saga, options.Value, time))
                         .TransitionTo(Generating),
@@ -127,6 +129,7 @@ public sealed class VideoJobStateMachine : MassTransitStateMachine<VideoJobState
                             GenerationLog.TaskSucceeded(logger, job.TaskId, job.RequestId, taken);
                             metrics.Succeeded(taken, job.ChecksMade);
                         })
+                        .ThenAsync(context => planner.RecordSucceededAsync(context.Saga, context.CancellationToken))
                         .IfElse(_ => storage.Value.Enabled,
                             // Keep the paid video before telling anyone: the copy runs outside this transaction
                             // and answers with VideoStored; the deadline becomes the longest wait for that answer.
@@ -168,10 +171,10 @@ public sealed class VideoJobStateMachine : MassTransitStateMachine<VideoJobState
                                     .Then(context => GenerationLog.TaskProgressed(logger, context.Saga.TaskId, context.Saga.RequestId, context.Saga.Status!, context.Saga.ProgressPercent, context.Saga.EtaSeconds))
                                     .Publish(context => new VideoGenerationProgressed(
                                         context.Saga.RequestId, context.Saga.TaskId, context.Saga.Status!, context.Saga.ProgressPercent, context.Saga.EtaSeconds)))
-                                .Then(context => context.Saga.NextCheckAt = time.GetUtcNow() + policy.NextCheck(context.Saga))
+                                .ThenAsync(context => planner.PlanNextAsync(context.Saga, context.CancellationToken))
                                 .Schedule(StatusCheck,
                                     context => new CheckVideoStatus(context.Saga.CorrelationId, context.Saga.TaskId),
-                                    context => policy.NextCheck(context.Saga))))),
+                                    context => planner.UntilNextCheck(context.Saga))))),
             When(Deadline.Received)
                 .Then(context => TimedOut(context.Saga))
                 .ThenAsync(context => EndAsync(context, TimedOutEvent(context.Saga)))

@@ -22,12 +22,16 @@ public static class ServiceRegistration
             .Bind(configuration.GetSection(GenerationOptions.SectionName))
             .ValidateDataAnnotations()
             .Validate(o => o.MinCheckInterval <= o.MaxCheckInterval, "Generation:MinCheckInterval must not exceed Generation:MaxCheckInterval.")
+            .Validate(o => o.MinCheckInterval <= o.MaxAimedCheckInterval, "Generation:MinCheckInterval must not exceed Generation:MaxAimedCheckInterval.")
+            .Validate(o => o.TimingWarmAfter < o.TimingMemory,
+                "Generation:TimingWarmAfter must be below Generation:TimingMemory: the model's weight never grows past its memory, so it would never be used.")
             .Validate(
                 o => infrastructure.Postgres is not { } postgres || SagaConnections(o) <= new NpgsqlConnectionStringBuilder(postgres).MaxPoolSize,
                 "Generation:SagaConcurrency is too high for the PostgreSQL pool: each status check holds a connection (two when its job ends) "
                 + "across its Kling call; keep 2 × Generation:SagaConcurrency + 10 within the connection string's Maximum Pool Size (default 100).")
             .ValidateOnStart();
         services.AddSingleton<StatusCheckPolicy>();
+        services.AddSingleton<StatusCheckPlanner>();
         // A stopping service sees its create calls through (their task ids are paid for): give them their whole bound.
         services.AddOptions<HostOptions>().Configure<IOptions<KlingOptions>>((host, kling) =>
             host.ShutdownTimeout = kling.Value.CreateTimeout + TimeSpan.FromSeconds(30));
@@ -45,6 +49,7 @@ public static class ServiceRegistration
             services.AddSingleton(_ => NpgsqlDataSource.Create(postgres));
             services.AddHostedService<PostgresSchemaInitializer>();
             services.AddSingleton<IRequestLedger, PostgresRequestLedger>();
+            services.AddSingleton<IJobTimingModel, PostgresJobTimingModel>();
             services.AddSingleton<OutboxPublisher>();
             services.TryAddSingleton<OutboxSignal>();
             services.AddSingleton<ScheduledMessageStore>();
@@ -54,6 +59,7 @@ public static class ServiceRegistration
         else
         {
             services.AddSingleton<IRequestLedger, InMemoryRequestLedger>();
+            services.AddSingleton<IJobTimingModel, InMemoryJobTimingModel>();
         }
 
         return services;

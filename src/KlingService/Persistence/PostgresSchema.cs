@@ -12,6 +12,9 @@ public static class PostgresSchema
     public const string RequestLedger = "kling_request_ledger";
     public const string ScheduledMessages = "kling_scheduled_messages";
 
+    /// <summary>The job timing model: decayed sums per (mode, duration), shared by every instance.</summary>
+    public const string TimingModel = "kling_timing_model";
+
     /// <summary>Scheduled messages set aside after repeated failures to send them, for an operator to look at.</summary>
     public const string ScheduledMessagesDead = "kling_scheduled_messages_dead";
 
@@ -93,6 +96,18 @@ public static class PostgresSchema
             attempts integer NOT NULL,
             last_error text NULL,
             set_aside_at timestamptz NOT NULL DEFAULT now());
+
+        CREATE TABLE IF NOT EXISTS {TimingModel} (
+            mode text NOT NULL,
+            duration_seconds integer NOT NULL,
+            total_weight double precision NOT NULL,
+            total_sum double precision NOT NULL,
+            total_sum_sq double precision NOT NULL,
+            eta_weight double precision NOT NULL,
+            eta_sum double precision NOT NULL,
+            eta_sum_sq double precision NOT NULL,
+            updated_at timestamptz NOT NULL DEFAULT now(),
+            PRIMARY KEY (mode, duration_seconds));
         """;
 
     public static async Task EnsureCreatedAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
