@@ -82,7 +82,7 @@ public static class SlotBenchmark
             $"goal: ≥ {ResultTable.F(BusyGoal * 100, 0)} % with 0 429s",
             realistic.BusyShare >= BusyGoal && realistic.Refusals == 0 ? "goal met" : $"goal missed by {ResultTable.F(missed)} points");
         table.Add(longScenario, "slot-time idle: noticing the finish / freed slot → next create (points)",
-            $"{ResultTable.F(realistic.IdleDetecting * 100)} / {ResultTable.F(realistic.IdleLaunching * 100)}", "",
+            $"{ResultTable.F(realistic.IdleDetecting * 100, 2)} / {ResultTable.F(realistic.IdleLaunching * 100, 2)}", "",
             "noticing is the check policy's (whole-second eta + EtaSlack)");
         table.Add(longScenario, "provider finished → slot freed, p50 / p95 (ms)", $"{Ms(realistic.DetectP50)} / {Ms(realistic.DetectP95)}", "",
             $"tasks averaged {ResultTable.F(realistic.MeanTaskSeconds)} s");
