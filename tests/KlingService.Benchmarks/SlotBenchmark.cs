@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using KlingService.Contracts;
+using KlingService.Generation;
 using KlingService.Persistence;
 using KlingService.Simulator;
 using KlingService.Tests.Fixtures;
@@ -34,13 +35,9 @@ public static class SlotBenchmark
     });
 
     // 1 s queued (±30 %) then 21.5 s processing (±30 %): 15.7–29.3 s a task, on the service's
-    // default check schedule (the test fixture's fast one is overridden back to the defaults).
-    private static readonly SlotScenario Long = new(QueueSeconds: 1, ProcessingSeconds: 21.5, Jitter: 0.3, new Dictionary<string, string>
-    {
-        ["Generation__FirstCheckAfter"] = "00:00:15",
-        ["Generation__MinCheckInterval"] = "00:00:02",
-        ["Generation__MaxCheckInterval"] = "00:01:00",
-    });
+    // default check schedule, read from its options so a new policy's defaults are measured as
+    // they ship (the test fixture's fast schedule is set back to them).
+    private static readonly SlotScenario Long = new(QueueSeconds: 1, ProcessingSeconds: 21.5, Jitter: 0.3, DefaultSchedule());
 
     public static async Task RunAsync(RealInfrastructure infrastructure, BenchmarkSettings settings, ResultTable table, bool shortTasks)
     {
@@ -179,6 +176,17 @@ public static class SlotBenchmark
         var from = start > windowStart ? start : windowStart;
         var to = end < windowEnd ? end : windowEnd;
         return to > from ? (to - from).TotalSeconds : 0;
+    }
+
+    private static Dictionary<string, string> DefaultSchedule()
+    {
+        var defaults = new GenerationOptions();
+        return new Dictionary<string, string>
+        {
+            ["Generation__FirstCheckAfter"] = defaults.FirstCheckAfter.ToString("c", CultureInfo.InvariantCulture),
+            ["Generation__MinCheckInterval"] = defaults.MinCheckInterval.ToString("c", CultureInfo.InvariantCulture),
+            ["Generation__MaxCheckInterval"] = defaults.MaxCheckInterval.ToString("c", CultureInfo.InvariantCulture),
+        };
     }
 
     /// <summary>Simulated task lengths and the service's check schedule for one run.</summary>
