@@ -2,7 +2,7 @@ namespace KlingService.Benchmarks;
 
 /// <summary>
 /// Command line: <c>--quick</c> runs every scenario small (a CI smoke run), <c>--out</c> names the
-/// results file, <c>--only</c> picks scenarios (pipeline, polling, slots, scale, status; comma-separated).
+/// results file, <c>--only</c> picks scenarios (pipeline, polling, slots, long-slots (only the realistic-length slot run), scale, status; comma-separated).
 /// </summary>
 public sealed record BenchmarkSettings(bool Quick, string OutputFile, IReadOnlySet<string> Only)
 {

@@ -60,6 +60,7 @@ public static class StatusCommand
         Add("Ended", status.EndedAt);
         Add("Video URL", status.VideoUrl);
         Add("URL expires", status.VideoUrlExpiresAt);
+        Add("Stored video", status.StoredVideoUrl);
         Add("Reason", status.Reason);
         Add("Message", status.Message);
         return rows;

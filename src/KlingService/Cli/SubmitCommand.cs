@@ -134,9 +134,9 @@ public static class SubmitCommand
         // Plain writes: a URL wrapped at the console's width cannot be copied.
         Console.WriteLine($"  url:     {ready.VideoUrl}");
         Console.WriteLine($"  expires: {ready.VideoUrlExpiresAt:u}");
-        if (StoredVideoUrl(ready) is { } stored)
+        if (ready.StoredVideoUrl is { } stored)
         {
-            Console.WriteLine($"  stored:  {stored}");
+            Console.WriteLine($"  stored:  {stored} ({ready.SizeBytes} bytes, sha256 {ready.Sha256})");
         }
 
         return ExitCodes.Ok;
@@ -155,8 +155,4 @@ public static class SubmitCommand
 
         return ExitCodes.ForFailure(failed);
     }
-
-    /// <summary>The service's own copy of the video, on deployments whose contract has it (looked up by name, so older contracts still work).</summary>
-    private static string? StoredVideoUrl(VideoReady ready) =>
-        typeof(VideoReady).GetProperty("StoredVideoUrl")?.GetValue(ready) as string;
 }

@@ -46,7 +46,12 @@ public sealed class PostgresSagaRepositoryContext<TMessage> : ConsumeContextScop
         }
     }
 
-    public Task Update(SagaConsumeContext<VideoJobState> context) => _session.UpdateAsync(context.Saga, CancellationToken);
+    // Written with the message's outbox rows in one batch before the commit (see SagaSession.StageUpdate).
+    public Task Update(SagaConsumeContext<VideoJobState> context)
+    {
+        _session.StageUpdate(context.Saga);
+        return Task.CompletedTask;
+    }
 
     public Task Delete(SagaConsumeContext<VideoJobState> context) => _session.DeleteAsync(context.Saga, CancellationToken);
 

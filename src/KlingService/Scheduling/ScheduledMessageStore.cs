@@ -28,11 +28,10 @@ public sealed class ScheduledMessageStore(NpgsqlDataSource dataSource, IConfigur
         VALUES (@token_id, now(), @destination, @message_type, @body::jsonb, @headers::jsonb, @message_id)
         """;
 
-    // Also a row set aside: whoever scheduled it no longer wants it.
-    private const string Forget = $"""
-        DELETE FROM {PostgresSchema.ScheduledMessages} WHERE token_id = @token_id;
-        DELETE FROM {PostgresSchema.ScheduledMessagesDead} WHERE token_id = @token_id;
-        """;
+    // Also a row set aside: whoever scheduled it no longer wants it. Two statements, as a batch
+    // command holds one.
+    private const string Forget = $"DELETE FROM {PostgresSchema.ScheduledMessages} WHERE token_id = @token_id";
+    private const string ForgetSetAside = $"DELETE FROM {PostgresSchema.ScheduledMessagesDead} WHERE token_id = @token_id";
 
     /// <summary>
     /// Writes one outbox entry (a schedule, a message due now, or a forgotten schedule) in the
@@ -40,26 +39,41 @@ public sealed class ScheduledMessageStore(NpgsqlDataSource dataSource, IConfigur
     /// </summary>
     public static async Task WriteAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, OutboxEntry entry, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand(null, connection, transaction);
+        await using var batch = new NpgsqlBatch(connection, transaction);
+        foreach (var command in Commands(entry))
+        {
+            batch.BatchCommands.Add(command);
+        }
+
+        await batch.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// The statements that write one outbox entry, for a batch: a saga's rows go to the server in
+    /// one round trip with its new state (see <see cref="Persistence.SagaSession.WriteOutboxAsync"/>).
+    /// </summary>
+    public static IEnumerable<NpgsqlBatchCommand> Commands(OutboxEntry entry)
+    {
         switch (entry)
         {
             case OutboxEntry.Scheduled(var row):
-                command.CommandText = Upsert;
-                Bind(command, row);
+                yield return Bound(new NpgsqlBatchCommand(Upsert), row);
                 break;
             case OutboxEntry.DueNow(var row):
-                command.CommandText = InsertDueNow;
-                Bind(command, row);
+                yield return Bound(new NpgsqlBatchCommand(InsertDueNow), row);
                 break;
             case OutboxEntry.Cancelled(var tokenId):
-                command.CommandText = Forget;
-                command.Parameters.AddWithValue("token_id", tokenId);
+                foreach (var sql in new[] { Forget, ForgetSetAside })
+                {
+                    var command = new NpgsqlBatchCommand(sql);
+                    command.Parameters.AddWithValue("token_id", tokenId);
+                    yield return command;
+                }
+
                 break;
             default:
                 throw new InvalidOperationException($"Unknown outbox entry {entry}.");
         }
-
-        await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     /// <summary>Writes an announcement in the caller's transaction, due when it commits.</summary>
@@ -70,27 +84,38 @@ public sealed class ScheduledMessageStore(NpgsqlDataSource dataSource, IConfigur
     {
         await using var command = dataSource.CreateCommand(Upsert);
         // The MessageId the scheduled message is sent with, on every attempt.
-        Bind(command, row with { MessageId = row.MessageId ?? NewId.NextGuid() });
+        Bind(command.Parameters, row with { MessageId = row.MessageId ?? NewId.NextGuid() });
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     /// <summary>Forgets a message, also one set aside: whoever scheduled it no longer wants it.</summary>
     public async Task CancelAsync(Guid tokenId, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand(Forget);
-        command.Parameters.AddWithValue("token_id", tokenId);
-        await command.ExecuteNonQueryAsync(cancellationToken);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var batch = new NpgsqlBatch(connection);
+        foreach (var command in Commands(new OutboxEntry.Cancelled(tokenId)))
+        {
+            batch.BatchCommands.Add(command);
+        }
+
+        await batch.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    private static void Bind(NpgsqlCommand command, ScheduledMessageRow row)
+    private static NpgsqlBatchCommand Bound(NpgsqlBatchCommand command, ScheduledMessageRow row)
     {
-        command.Parameters.AddWithValue("token_id", row.TokenId);
-        command.Parameters.AddWithValue("due_at", row.DueAt);
-        command.Parameters.AddWithValue("destination", row.Destination.ToString());
-        command.Parameters.AddWithValue("message_type", row.MessageType);
-        command.Parameters.AddWithValue("body", row.Body);
-        command.Parameters.AddWithValue("headers", row.Headers);
-        command.Parameters.AddWithValue("message_id", (object?)row.MessageId ?? DBNull.Value);
+        Bind(command.Parameters, row);
+        return command;
+    }
+
+    private static void Bind(NpgsqlParameterCollection parameters, ScheduledMessageRow row)
+    {
+        parameters.AddWithValue("token_id", row.TokenId);
+        parameters.AddWithValue("due_at", row.DueAt);
+        parameters.AddWithValue("destination", row.Destination.ToString());
+        parameters.AddWithValue("message_type", row.MessageType);
+        parameters.AddWithValue("body", row.Body);
+        parameters.AddWithValue("headers", row.Headers);
+        parameters.AddWithValue("message_id", (object?)row.MessageId ?? DBNull.Value);
     }
 
     /// <summary>How many messages are set aside, waiting for an operator.</summary>

@@ -1,3 +1,5 @@
+using System.Text.Json;
+using KlingService.Generation;
 using KlingService.Outbox;
 using KlingService.Persistence;
 using KlingService.Scheduling;
@@ -74,6 +76,79 @@ public sealed class SagaOutboxStoreTests(InfrastructureFixture infrastructure) :
         var result = await new ScheduledMessageStore(_database).DispatchDueAsync(10, _ => Task.CompletedTask, CancellationToken.None);
 
         Assert.Equal(0, result.Sent);
+    }
+
+    [Fact]
+    public async Task A_checks_new_state_and_its_rows_commit_together_in_one_write()
+    {
+        var job = await InsertJobAsync();
+        var progressed = Guid.NewGuid();
+        var nextCheck = Guid.NewGuid();
+
+        await using (var session = await SagaSession.BeginAsync(_database, CancellationToken.None))
+        {
+            var loaded = (await session.LoadAsync(job.CorrelationId, forUpdate: true, CancellationToken.None))!;
+            loaded.ChecksMade = 3;
+            session.StageUpdate(loaded);
+            await session.WriteOutboxAsync(
+                [new OutboxEntry.DueNow(Row(progressed, DateTimeOffset.UtcNow, progressed)), new OutboxEntry.Scheduled(Row(nextCheck, DateTimeOffset.UtcNow.AddMinutes(1), Guid.NewGuid()))],
+                CancellationToken.None);
+            await session.CommitAsync(CancellationToken.None);
+        }
+
+        await using var reader = await _database.CreateCommand($"SELECT data, version FROM {PostgresSchema.VideoJobs}").ExecuteReaderAsync();
+        Assert.True(await reader.ReadAsync());
+        Assert.Equal((3, 2), (JsonSerializer.Deserialize<VideoJobState>(reader.GetString(0))!.ChecksMade, reader.GetInt32(1)));
+        Assert.Equal(new[] { progressed, nextCheck }.Order(), (await TokensAsync()).Order());
+    }
+
+    [Fact]
+    public async Task A_stale_state_is_refused_with_its_rows_and_none_of_them_is_sent()
+    {
+        var job = await InsertJobAsync();
+        await using (var winner = await SagaSession.BeginAsync(_database, CancellationToken.None))
+        {
+            var current = (await winner.LoadAsync(job.CorrelationId, forUpdate: true, CancellationToken.None))!;
+            winner.StageUpdate(current);
+            await winner.CommitAsync(CancellationToken.None);
+        }
+
+        var progressed = Guid.NewGuid();
+        await using (var loser = await SagaSession.BeginAsync(_database, CancellationToken.None))
+        {
+            loser.StageUpdate(job);
+            await Assert.ThrowsAsync<SagaConcurrencyException>(() =>
+                loser.WriteOutboxAsync([new OutboxEntry.DueNow(Row(progressed, DateTimeOffset.UtcNow, progressed))], CancellationToken.None));
+        }
+
+        var result = await new ScheduledMessageStore(_database).DispatchDueAsync(10, _ => Task.CompletedTask, CancellationToken.None);
+        Assert.Equal(0, result.Sent);
+        Assert.Empty(await TokensAsync());
+    }
+
+    private async Task<VideoJobState> InsertJobAsync()
+    {
+        var taskId = $"task-{Guid.NewGuid():N}";
+        var job = new VideoJobState
+        {
+            CorrelationId = TaskCorrelation.FromTaskId(taskId), TaskId = taskId, RequestId = Guid.NewGuid(), CurrentState = "Generating",
+        };
+        await using var session = await SagaSession.BeginAsync(_database, CancellationToken.None);
+        Assert.True(await session.InsertAsync(job, CancellationToken.None));
+        await session.CommitAsync(CancellationToken.None);
+        return job;
+    }
+
+    private async Task<List<Guid>> TokensAsync()
+    {
+        await using var reader = await _database.CreateCommand($"SELECT token_id FROM {PostgresSchema.ScheduledMessages}").ExecuteReaderAsync();
+        var tokens = new List<Guid>();
+        while (await reader.ReadAsync())
+        {
+            tokens.Add(reader.GetGuid(0));
+        }
+
+        return tokens;
     }
 
     private static ScheduledMessageRow Row(Guid token, DateTimeOffset dueAt, Guid? messageId, string body = "{}") =>
