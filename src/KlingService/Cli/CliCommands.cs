@@ -10,6 +10,10 @@ public static class CliCommands
     // connection) before System.CommandLine gives up on the command and exits 130 itself (after 2 s by default).
     private static readonly InvocationConfiguration ClientInvocation = new() { ProcessTerminationTimeout = TimeSpan.FromSeconds(15) };
 
+    // The service itself: the host handles SIGTERM and stops within HostOptions.ShutdownTimeout (create calls in
+    // flight are seen through: their task ids are paid for); System.CommandLine must not cut that short after 2 s.
+    private static readonly InvocationConfiguration HostInvocation = new() { ProcessTerminationTimeout = null };
+
     public static void AddTo(RootCommand root)
     {
         root.Subcommands.Add(SubmitCommand.Create());
@@ -33,7 +37,8 @@ public static class CliCommands
             return ExitCodes.BadInput;
         }
 
-        return await parsed.InvokeAsync(parsed.CommandResult.Command is ClientCommand ? ClientInvocation : null);
+        var chosen = parsed.CommandResult.Command;
+        return await parsed.InvokeAsync(chosen is ClientCommand ? ClientInvocation : chosen == root ? HostInvocation : null);
     }
 
     /// <summary>A command's body, with bad input and unreachable brokers turned into one line on stderr.</summary>

@@ -11,14 +11,15 @@ public sealed class StatusCheckPlanner(StatusCheckPolicy policy, IJobTimingModel
     public async Task PlanFirstAsync(VideoJobState job, CancellationToken cancellationToken)
     {
         var learned = await ReadAsync(job, cancellationToken);
-        job.NextCheckAt = time.GetUtcNow() + policy.FirstCheck(learned);
+        var now = time.GetUtcNow();
+        job.NextCheckAt = policy.BeforeDeadline(job, now, now + policy.FirstCheck(learned));
     }
 
     public async Task PlanNextAsync(VideoJobState job, CancellationToken cancellationToken)
     {
         var learned = await ReadAsync(job, cancellationToken);
         var now = time.GetUtcNow();
-        job.NextCheckAt = now + policy.NextCheck(job, learned, now - job.SubmittedAt);
+        job.NextCheckAt = policy.BeforeDeadline(job, now, now + policy.NextCheck(job, learned, now - job.SubmittedAt));
     }
 
     /// <summary>The delay to schedule the check planned last.</summary>

@@ -31,6 +31,18 @@ public sealed class StatusCheckPolicy(IOptions<GenerationOptions> options)
     /// <summary>The first check before anything is learned.</summary>
     public TimeSpan FirstCheck() => FirstCheck(TimingStatistics.Cold);
 
+    /// <summary>
+    /// A planned check moved, if need be, to just before the job's deadline: a check aimed past it would let the
+    /// deadline end as TimedOut a job whose video finished in time. Never sooner than <c>MinCheckInterval</c> from now,
+    /// so a job at its deadline is not checked in a loop.
+    /// </summary>
+    public DateTimeOffset BeforeDeadline(VideoJobState job, DateTimeOffset now, DateTimeOffset due)
+    {
+        var latest = job.SubmittedAt + _options.JobDeadline - _options.MinCheckInterval;
+        var soonest = now + _options.MinCheckInterval;
+        return due <= latest ? due : latest > soonest ? latest : soonest;
+    }
+
     public TimeSpan FirstCheck(TimingStatistics model) =>
         IsWarm(model.Total) ? ClampAimed(Seconds(FirstLikelyFinish(model.Total))) : _options.FirstCheckAfter;
 

@@ -148,4 +148,22 @@ public sealed class StatusCheckPolicyTests
         var job = new VideoJobState { EtaSeconds = 100, ConsecutiveCheckFailures = 3 };
         Assert.Equal(DefaultPolicy.NextCheck(job), DefaultPolicy.NextCheck(job, model, TimeSpan.FromSeconds(60)));
     }
+
+    [Theory]
+    // minutes since submission, planned delay (s) → delay kept (s); deadline 60 min, MinCheckInterval 2 s
+    [InlineData(30, 600, 600)]
+    [InlineData(52, 600, 478)]
+    [InlineData(59.9, 60, 4)]
+    [InlineData(59.99, 60, 2)]
+    [InlineData(61, 60, 2)]
+    [InlineData(10, 5, 5)]
+    public void A_check_aimed_past_the_deadline_lands_just_before_it_and_never_sooner_than_the_minimum_interval(double minutesIn, double plannedSeconds, double keptSeconds)
+    {
+        var now = new DateTimeOffset(2026, 11, 25, 12, 0, 0, TimeSpan.Zero);
+        var job = new VideoJobState { SubmittedAt = now - TimeSpan.FromMinutes(minutesIn) };
+
+        var due = DefaultPolicy.BeforeDeadline(job, now, now + TimeSpan.FromSeconds(plannedSeconds));
+
+        Assert.Equal(keptSeconds, (due - now).TotalSeconds, precision: 3);
+    }
 }
