@@ -46,19 +46,7 @@ public sealed class CliProcess : IAsyncDisposable
 
     public int ExitCode => _process.ExitCode;
 
-    public async Task<int?> WaitForExitAsync(TimeSpan timeout)
-    {
-        using var cancellation = new CancellationTokenSource(timeout);
-        try
-        {
-            await _process.WaitForExitAsync(cancellation.Token);
-            return _process.ExitCode;
-        }
-        catch (OperationCanceledException)
-        {
-            return null;
-        }
-    }
+    public Task<int?> WaitForExitAsync(TimeSpan timeout) => ExternalProcess.WaitForExitAsync(_process, timeout);
 
     /// <summary>Waits until a stream holds the text; throws when the process ends first or the time runs out.</summary>
     public async Task WaitForAsync(Func<CliProcess, string> stream, string text, TimeSpan timeout)

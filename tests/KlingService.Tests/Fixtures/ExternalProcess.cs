@@ -91,6 +91,32 @@ public static class ExternalProcess
         return output.ToString();
     }
 
+    /// <summary>Waits for a process to end; its exit code, or null when it still runs after the timeout.</summary>
+    public static async Task<int?> WaitForExitAsync(Process process, TimeSpan timeout)
+    {
+        using var cancellation = new CancellationTokenSource(timeout);
+        try
+        {
+            await process.WaitForExitAsync(cancellation.Token);
+            return process.ExitCode;
+        }
+        catch (OperationCanceledException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Polls a condition on the real clock until it holds; fails the test with <paramref name="failure"/> when the time runs out.</summary>
+    public static async Task UntilAsync(Func<bool> condition, TimeSpan timeout, string failure)
+    {
+        var giveUp = DateTime.UtcNow + timeout;
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < giveUp, failure);
+            await Task.Delay(50);
+        }
+    }
+
     public static string? FindExecutable(params string[] candidates) =>
         candidates.SelectMany(Expand).FirstOrDefault(File.Exists);
 

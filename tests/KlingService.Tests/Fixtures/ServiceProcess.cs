@@ -87,19 +87,7 @@ public sealed class ServiceProcess : IAsyncDisposable
     }
 
     /// <summary>Waits for the process to end; its exit code, or null when it still runs after the timeout.</summary>
-    public async Task<int?> WaitForExitAsync(TimeSpan timeout)
-    {
-        using var cancellation = new CancellationTokenSource(timeout);
-        try
-        {
-            await _process.WaitForExitAsync(cancellation.Token);
-            return _process.ExitCode;
-        }
-        catch (OperationCanceledException)
-        {
-            return null;
-        }
-    }
+    public Task<int?> WaitForExitAsync(TimeSpan timeout) => ExternalProcess.WaitForExitAsync(_process, timeout);
 
     /// <summary>Waits until the output contains the text; throws when the process ends first or the time runs out.</summary>
     public Task WaitForTextAsync(string text, TimeSpan timeout) => WaitForOutputAsync(text, timeout);

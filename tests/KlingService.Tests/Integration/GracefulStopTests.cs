@@ -22,12 +22,7 @@ public sealed class GracefulStopTests(InfrastructureFixture infrastructure)
         await using var service = await ServiceProcess.StartAsync(environment, simulator.BaseAddress, simulator.Options.ApiKey);
 
         await client.SendAsync([new GenerateVideo(Guid.NewGuid(), Images.Base64Png(), "a slow answer")]);
-        var giveUp = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (simulator.Board.Stats().TasksCreated == 0)
-        {
-            Assert.True(DateTime.UtcNow < giveUp, "No task was created.");
-            await Task.Delay(50);
-        }
+        await ExternalProcess.UntilAsync(() => simulator.Board.Stats().TasksCreated > 0, TimeSpan.FromSeconds(30), "No task was created.");
 
         await ExternalProcess.RunAsync("kill", ["-TERM", service.ProcessId.ToString(CultureInfo.InvariantCulture)]);
         var exitCode = await service.WaitForExitAsync(TimeSpan.FromSeconds(60));

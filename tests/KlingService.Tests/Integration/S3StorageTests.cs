@@ -78,7 +78,8 @@ public sealed class S3StorageTests(InfrastructureFixture infrastructure) : IAsyn
         await _s3.StopAsync();
 
         var run = service.RunAsync(new GenerateVideo(Guid.NewGuid(), Images.Base64Png(), "a lighthouse in a storm"));
-        await WaitUntilAsync(() => service.Logs.Lines.Count(l => l.Contains("failed (StoreFailed)", StringComparison.Ordinal)) >= 2);
+        await ExternalProcess.UntilAsync(
+            () => service.Logs.Lines.Count(l => l.Contains("failed (StoreFailed)", StringComparison.Ordinal)) >= 2, TimeSpan.FromSeconds(60), "No two failed copies within a minute.");
         Assert.False(run.IsCompleted, "VideoReady waits for the copy while the provider's URL is valid.");
         await _s3.StartServerAsync();
 
@@ -113,15 +114,5 @@ public sealed class S3StorageTests(InfrastructureFixture infrastructure) : IAsyn
         // A plain client, as a subscriber would fetch it: the URL carries its own signature.
         using var http = new HttpClient();
         return await http.GetByteArrayAsync(url);
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        var giveUp = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < giveUp, "The condition did not come true within a minute.");
-            await Task.Delay(100);
-        }
     }
 }
