@@ -1,7 +1,8 @@
 namespace KlingService.Simulator;
 
 /// <summary>A simulator started in this process.</summary>
-public sealed class RunningSimulator(WebApplication app, Uri baseAddress, TaskBoard board, SimulatorOptions options) : IAsyncDisposable
+public sealed class RunningSimulator(WebApplication app, Uri baseAddress, TaskBoard board, SimulatorOptions options, ConnectionFront? front = null)
+    : IAsyncDisposable
 {
     public Uri BaseAddress { get; } = baseAddress;
 
@@ -11,6 +12,11 @@ public sealed class RunningSimulator(WebApplication app, Uri baseAddress, TaskBo
 
     public async ValueTask DisposeAsync()
     {
+        if (front is not null)
+        {
+            await front.DisposeAsync();
+        }
+
         await app.StopAsync();
         await app.DisposeAsync();
     }

@@ -50,6 +50,19 @@ public static class SimulatorEndpoints
 
     private static async Task<IResult> CreateTask(HttpRequest request, TaskBoard board, SimulatorOptions options, TimeProvider time)
     {
+        board.CountCreateStarted();
+        string? createdTaskId = null;
+        var context = request.HttpContext;
+        context.Response.OnCompleted(() =>
+        {
+            if (!context.RequestAborted.IsCancellationRequested)
+            {
+                board.CountCreateAnswered(createdTaskId);
+            }
+
+            return Task.CompletedTask;
+        });
+
         if (options.RequireContentLength && request.ContentLength is null)
         {
             board.CountLengthRequired();
@@ -89,7 +102,10 @@ public static class SimulatorEndpoints
 
         // The task exists and is charged from here on, whatever the caller hears.
         var answer = new { task_id = task.TaskId };
-        return board.Pick(options.AcceptThen504Rate, options.AcceptThenResetRate, options.AcceptThenLateRate, options.SlowBodyRate) switch
+        var fault = board.Pick(options.AcceptThen504Rate, options.AcceptThenResetRate, options.AcceptThenLateRate, options.SlowBodyRate);
+        // Only a whole 200 tells the caller its task id; a 504 page is an answer without it.
+        createdTaskId = fault is 0 ? null : task.TaskId;
+        return fault switch
         {
             0 => AcceptedThenFailed(board, new GatewayTimeoutPageResult()),
             1 => AcceptedThenFailed(board, new ConnectionResetResult()),

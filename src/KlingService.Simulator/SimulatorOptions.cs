@@ -143,6 +143,18 @@ public sealed class SimulatorOptions
     /// </summary>
     public double VideoUnavailableForSeconds { get; set; }
 
+    /// <summary>
+    /// How connections behave. Other than <see cref="ConnectionMode.KeepAlive"/>, a front on the simulator's address
+    /// relays each request whole to the simulator and its answer whole back, so a slow body arrives as a late answer.
+    /// </summary>
+    public ConnectionMode Connections { get; set; } = ConnectionMode.KeepAlive;
+
+    /// <summary>With <see cref="ConnectionMode.IdleClose"/>: how long a keep-alive connection may sit idle before the server closes it.</summary>
+    public int IdleCloseMilliseconds { get; set; } = 30;
+
+    /// <summary>With <see cref="ConnectionMode.IdleClose"/>: how long the close takes to reach the client; a request sent in that window is lost.</summary>
+    public int CloseInFlightMilliseconds { get; set; } = 15;
+
     /// <summary>Seed for the fault and jitter dice; null picks one.</summary>
     public int? Seed { get; set; }
 }

@@ -13,6 +13,9 @@ namespace KlingService.Simulator;
 /// <param name="UnauthorizedAnswers">Calls answered 401 or 403: a wrong key, or any call during an unauthorized window.</param>
 /// <param name="LengthRequiredAnswers">Create calls refused with 411 because they carried no Content-Length.</param>
 /// <param name="VideoDownloads">Calls to the video download endpoint, whatever their answer.</param>
+/// <param name="CreatesStarted">Create calls that reached the provider, whatever became of them.</param>
+/// <param name="CreatesAnswered">Create calls whose answer (a task id or a refusal) went out whole while the caller was still connected;
+/// <c>CreatesStarted - CreatesAnswered</c> calls were in flight when their caller left, or were reset or answered late on purpose.</param>
 /// <param name="VideoFaults">Video downloads answered with an injected fault: 503 while unavailable, slow, truncated, not an MP4 or oversize. An expired URL's 403 is not one.</param>
 public sealed record SimulatorStats(
     long CreateCalls,
@@ -27,4 +30,6 @@ public sealed record SimulatorStats(
     long UnauthorizedAnswers,
     long LengthRequiredAnswers,
     long VideoDownloads,
-    long VideoFaults);
+    long VideoFaults,
+    long CreatesStarted,
+    long CreatesAnswered);

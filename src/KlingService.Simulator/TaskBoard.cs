@@ -24,6 +24,9 @@ public sealed class TaskBoard(SimulatorOptions options, TimeProvider time)
     private DateTimeOffset _videosUnavailableUntil = DateTimeOffset.MinValue;
     private long _videoDownloads;
     private long _videoFaults;
+    private long _createsStarted;
+    private long _createsAnswered;
+    private readonly Dictionary<string, DateTimeOffset> _idsDeliveredAt = [];
 
     /// <summary>The status every provider call answers while an unauthorized window is on, else null.</summary>
     public int? UnauthorizedStatus()
@@ -82,6 +85,30 @@ public sealed class TaskBoard(SimulatorOptions options, TimeProvider time)
     public void CountLengthRequired() => Interlocked.Increment(ref _lengthRequired);
 
     public void CountAcceptedThenFailed() => Interlocked.Increment(ref _acceptedThenFailed);
+
+    public void CountCreateStarted() => Interlocked.Increment(ref _createsStarted);
+
+    /// <summary>A create call's answer went out whole to a caller still there; <paramref name="taskId"/> when it carried a task's id.</summary>
+    public void CountCreateAnswered(string? taskId)
+    {
+        Interlocked.Increment(ref _createsAnswered);
+        if (taskId is not null)
+        {
+            lock (_gate)
+            {
+                _idsDeliveredAt[taskId] = time.GetUtcNow();
+            }
+        }
+    }
+
+    /// <summary>When the task's id went out to its caller in a whole answer; null while it never has.</summary>
+    public DateTimeOffset? IdDeliveredAt(string taskId)
+    {
+        lock (_gate)
+        {
+            return _idsDeliveredAt.TryGetValue(taskId, out var at) ? at : null;
+        }
+    }
 
     /// <summary>True while a 429 burst is on (see <see cref="SimulatorOptions.ThrottleBurstEverySeconds"/>); counts the refusal.</summary>
     public bool Throttles()
@@ -228,7 +255,9 @@ public sealed class TaskBoard(SimulatorOptions options, TimeProvider time)
                 UnauthorizedAnswers: Interlocked.Read(ref _unauthorized),
                 LengthRequiredAnswers: Interlocked.Read(ref _lengthRequired),
                 VideoDownloads: Interlocked.Read(ref _videoDownloads),
-                VideoFaults: Interlocked.Read(ref _videoFaults));
+                VideoFaults: Interlocked.Read(ref _videoFaults),
+                CreatesStarted: Interlocked.Read(ref _createsStarted),
+                CreatesAnswered: Interlocked.Read(ref _createsAnswered));
         }
     }
 

@@ -32,12 +32,8 @@ public static class KlingClientRegistration
                 // KlingErrorHandler bounds each call by its kind (create or status), body included.
                 client.Timeout = Timeout.InfiniteTimeSpan;
             })
-            .ConfigurePrimaryHttpMessageHandler(provider => new SocketsHttpHandler
-            {
-                // A connect that times out proves the request never left, so a create may be retried.
-                ConnectTimeout = provider.GetRequiredService<IOptions<KlingOptions>>().Value.ConnectTimeout,
-                PooledConnectionLifetime = TimeSpan.FromMinutes(5),
-            })
+            // A create never rides a pooled connection the provider may already have closed.
+            .ConfigurePrimaryHttpMessageHandler(provider => new ProviderConnections(provider.GetRequiredService<IOptions<KlingOptions>>().Value.ConnectTimeout))
             .AddHttpMessageHandler<KlingErrorHandler>()
             .AddHttpMessageHandler<KlingMetricsHandler>()
             .AddHttpMessageHandler<BearerTokenHandler>()

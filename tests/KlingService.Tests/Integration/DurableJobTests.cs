@@ -58,8 +58,12 @@ public sealed class DurableJobTests(InfrastructureFixture infrastructure, ITestO
         Assert.Equal(jobs, _simulator.Board.Stats().CreateCalls);
     }
 
-    [Fact]
-    public async Task Killing_the_service_mid_create_loses_no_job_pays_for_none_twice_and_ends_the_creates_caught_in_flight_as_CreateOutcomeUnknown()
+    [Theory]
+    [InlineData(ConnectionMode.KeepAlive)]
+    // A provider that answers as HTTP/1.0 and closes after each answer: no create may ride a connection it closed.
+    [InlineData(ConnectionMode.Http10CloseAfterAnswer)]
+    public async Task Killing_the_service_mid_create_loses_no_job_pays_for_none_twice_and_ends_the_creates_caught_in_flight_as_CreateOutcomeUnknown(
+        ConnectionMode connections)
     {
         const int jobs = 200;
         var clock = System.Diagnostics.Stopwatch.StartNew();
@@ -68,7 +72,7 @@ public sealed class DurableJobTests(InfrastructureFixture infrastructure, ITestO
         await _simulator.DisposeAsync();
         _simulator = await KlingSimulator.StartAsync(new SimulatorOptions
         {
-            QueueSeconds = 1, ProcessingSeconds = 8, Jitter = 0.5, Seed = 7, SlowBodyRate = 0.3, SlowBodySeconds = 2,
+            QueueSeconds = 1, ProcessingSeconds = 8, Jitter = 0.5, Seed = 7, SlowBodyRate = 0.3, SlowBodySeconds = 2, Connections = connections,
         });
         // A short create timeout: a claim its holder left mid-call is taken as abandoned CreateTimeout + 30 s after its lease lapsed.
         var first = await StartServiceAsync(MidCreateSettings);
@@ -77,15 +81,20 @@ public sealed class DurableJobTests(InfrastructureFixture infrastructure, ITestO
 
         await WaitUntilAsync(() => Task.FromResult(_simulator.Board.Stats().CreateCalls >= jobs / 2));
         await first.KillAsync();
+        var killedAt = DateTimeOffset.UtcNow;
         // Claimed but never recorded: the create calls whose answer died with the process. Some reached
         // the provider (and were charged), some not; no one can tell which, so none may be made again.
         var inFlight = await ClaimedAsync();
+        // The provider's own record: creates that reached it and whose answer never went out whole to a caller still there.
+        var atKill = _simulator.Board.Stats();
+        var unanswered = atKill.CreatesStarted - atKill.CreatesAnswered;
         await StartServiceAsync(MidCreateSettings);
 
         Assert.Equal(jobs, await _client.WaitForTerminalAsync(jobs, JobsTimeout));
         var unknown = _client.Terminal.OfType<VideoFailed>().Where(f => f.Reason == VideoFailureReason.CreateOutcomeUnknown).ToList();
         var ready = _client.Terminal.OfType<VideoReady>().Count();
-        output.WriteLine($"kill -9 mid-create: {inFlight.Count} create calls in flight, {unknown.Count} ended CreateOutcomeUnknown, {ready} ready; " +
+        output.WriteLine($"kill -9 mid-create ({connections}): {inFlight.Count} claimed, {unanswered} creates unanswered at the provider, " +
+            $"{unknown.Count} ended CreateOutcomeUnknown, {ready} ready; " +
             $"tasks created {_simulator.Board.Stats().TasksCreated}, duplicate prompts {_simulator.Board.Stats().DuplicatePrompts}; {clock.Elapsed:g}");
         // Every job ready but those caught in flight, and each of those CreateOutcomeUnknown.
         await AssertSettledAsync(commands, inFlight);
@@ -97,6 +106,21 @@ public sealed class DurableJobTests(InfrastructureFixture infrastructure, ITestO
         Assert.True(inFlight.Count > 0, "The kill should have caught at least one create call in flight.");
         Assert.Subset(inFlight, unknown.Select(f => f.RequestId).ToHashSet());
         Assert.InRange(unknown.Count, 1, inFlight.Count);
+        // And only if its create was really in flight when the process died, by the provider's record: the provider had
+        // not answered it, or had only just answered (the task id still on its way to the database), or it had not reached
+        // the provider yet (the kill came between the claim and the call). A create reset on a connection the provider had
+        // closed fails in a live process, so its job is not among those claimed at the kill (checked above).
+        var prompts = commands.ToDictionary(c => c.RequestId, c => c.Prompt);
+        var tasksByPrompt = _simulator.Board.TasksByPrompt();
+        var withTask = unknown.Where(f => tasksByPrompt.Contains(prompts[f.RequestId])).ToList();
+        var answeredJustBefore = withTask
+            .Select(f => tasksByPrompt[prompts[f.RequestId]].Select(t => _simulator.Board.IdDeliveredAt(t.TaskId)).First())
+            .OfType<DateTimeOffset>()
+            .ToList();
+        output.WriteLine($"unknown: {unknown.Count - withTask.Count} never reached the provider, {answeredJustBefore.Count} answered by it " +
+            $"{string.Join(", ", answeredJustBefore.Select(at => $"{(killedAt - at).TotalMilliseconds:F0} ms"))} before the kill returned");
+        Assert.InRange(withTask.Count - answeredJustBefore.Count, 0, unanswered);
+        Assert.All(answeredJustBefore, at => Assert.InRange(killedAt - at, TimeSpan.Zero, TimeSpan.FromSeconds(1)));
         Assert.All(unknown, f => Assert.Contains("a task may have been created and charged", f.Message, StringComparison.Ordinal));
         Assert.Equal(jobs - unknown.Count, ready);
         // Each ready job has its one task; a job caught in flight has one task or none (the call may not have arrived).
