@@ -3,12 +3,11 @@ using KlingService.Cli;
 using KlingService.Contracts;
 using KlingService.Demo;
 using KlingService.Hosting;
-using KlingService.Persistence;
 
 var image = new Option<string?>("--image") { Description = "A PNG/JPEG file or an http(s) URL; a built-in sample when omitted." };
 var prompt = new Option<string>("--prompt") { Description = "What should happen in the video.", DefaultValueFactory = _ => "A slow dolly shot across a colourful abstract landscape" };
-var mode = new Option<VideoMode>("--mode") { Description = "Standard or Professional.", DefaultValueFactory = _ => VideoMode.Standard };
-var duration = new Option<int>("--duration") { Description = "5 or 10 seconds.", DefaultValueFactory = _ => 5 };
+var mode = new Option<VideoMode>("--mode") { Description = "Standard or Professional.", DefaultValueFactory = _ => VideoMode.Standard, CustomParser = ArgumentParsers.Mode };
+var duration = new Option<int>("--duration") { Description = "5 or 10 seconds.", DefaultValueFactory = _ => 5, CustomParser = ArgumentParsers.WholeNumber };
 
 var demo = new Command("demo", "Generate one video on embedded defaults and show it live.") { image, prompt, mode, duration };
 demo.SetAction((parsed, cancellationToken) => DemoRunner.RunAsync(
@@ -34,31 +33,6 @@ var root = new RootCommand("KlingService: GenerateVideo commands in, VideoReady 
 // submit, status, cancel, watch: a client of a running deployment, over RabbitMQ.
 CliCommands.AddTo(root);
 root.TreatUnmatchedTokensAsErrors = false;
-root.SetAction(async (_, cancellationToken) =>
-{
-    try
-    {
-        var (app, simulator) = await KlingHost.BuildAsync(args, cancellationToken: cancellationToken);
-        await using var simulatorLifetime = simulator;
-        await app.RunAsync();
-        return 0;
-    }
-    catch (StartupException e)
-    {
-        // One line an operator can act on, not a stack trace.
-        await Console.Error.WriteLineAsync($"KlingService cannot start: {e.Message}");
-        return 2;
-    }
-    catch (Microsoft.Extensions.Options.OptionsValidationException e)
-    {
-        await Console.Error.WriteLineAsync($"KlingService cannot start: {string.Join(" ", e.Failures)}");
-        return 2;
-    }
-    catch (PostgresUnreachableException)
-    {
-        // Already said in one log line; a stack trace would add nothing.
-        return 1;
-    }
-});
+root.SetAction((_, cancellationToken) => ServiceRun.RunAsync(args, cancellationToken));
 
 return await CliCommands.InvokeAsync(root, args);

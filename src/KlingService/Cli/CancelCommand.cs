@@ -16,8 +16,11 @@ public static class CancelCommand
     public static Command Create()
     {
         var client = new ClientOptions();
-        var requestId = new Argument<Guid>("requestId") { Description = "The RequestId of the GenerateVideo command." };
-        var timeout = new Option<TimeSpan>("--timeout") { Description = "How long to wait for the outcome.", DefaultValueFactory = _ => TimeSpan.FromSeconds(30) };
+        var requestId = new Argument<Guid>("requestId") { Description = "The RequestId of the GenerateVideo command.", CustomParser = ArgumentParsers.RequestId };
+        var timeout = new Option<TimeSpan>("--timeout")
+        {
+            Description = "How long to wait for the outcome (e.g. 30s, 2m).", DefaultValueFactory = _ => TimeSpan.FromSeconds(30), CustomParser = ArgumentParsers.Duration, HelpName = "duration",
+        };
         var command = new ClientCommand("cancel", "Cancel a request (exit 0 cancelled, 5 unknown, 6 not confirmed in time, 7 already ended).") { requestId, timeout };
         client.AddTo(command);
         command.SetAction((parsed, cancellationToken) => CliCommands.GuardAsync(async () =>

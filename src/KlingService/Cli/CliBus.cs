@@ -22,6 +22,7 @@ public sealed class CliBus : IAsyncDisposable
 
     public static async Task<CliBus> ConnectAsync(Uri broker, CancellationToken cancellationToken)
     {
+        await BrokerProbe.CheckAsync(broker, ConnectTimeout, cancellationToken);
         var bus = Bus.Factory.CreateUsingRabbitMq(cfg =>
         {
             cfg.Host(broker);

@@ -1,5 +1,7 @@
 using System.CommandLine;
+using System.CommandLine.Help;
 using System.CommandLine.Invocation;
+using KlingService.Hosting;
 
 namespace KlingService.Cli;
 
@@ -38,6 +40,17 @@ public static class CliCommands
         }
 
         var chosen = parsed.CommandResult.Command;
+        // With a paid API a typo must never send a job: an option or word no command knows is refused before anything connects.
+        var problem = parsed.Action is HelpAction ? null
+            : chosen == root ? SettingArguments.FindProblem(parsed.UnmatchedTokens, SettingArguments.Catalogue())
+            : parsed.UnmatchedTokens.Count > 0 ? $"unknown option or argument '{parsed.UnmatchedTokens[0]}'"
+            : null;
+        if (problem is not null)
+        {
+            await Console.Error.WriteLineAsync($"{(chosen == root ? "KlingService" : chosen.Name)}: {problem} (see --help)");
+            return ExitCodes.BadInput;
+        }
+
         return await parsed.InvokeAsync(chosen is ClientCommand ? ClientInvocation : chosen == root ? HostInvocation : null);
     }
 

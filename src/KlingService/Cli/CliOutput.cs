@@ -31,7 +31,7 @@ public sealed class CliOutput(bool json)
             line[key] = value;
         }
 
-        Console.Out.WriteLine(line.ToJsonString());
+        Console.Out.WriteLine(line.ToJsonString(JsonOptions));
         Console.Out.Flush();
     }
 

@@ -11,7 +11,7 @@ public static class StatusCommand
     public static Command Create()
     {
         var client = new ClientOptions();
-        var requestId = new Argument<Guid>("requestId") { Description = "The RequestId of the GenerateVideo command." };
+        var requestId = new Argument<Guid>("requestId") { Description = "The RequestId of the GenerateVideo command.", CustomParser = ArgumentParsers.RequestId };
         var command = new ClientCommand("status", "Ask the service where a request stands (exit 0 Succeeded, 3 Failed, 4 Cancelled, 5 Unknown, 6 in progress).") { requestId };
         client.AddTo(command);
         command.SetAction((parsed, cancellationToken) => CliCommands.GuardAsync(async () =>

@@ -13,9 +13,9 @@ public static class SubmitCommand
         var client = new ClientOptions();
         var image = new Option<string>("--image") { Description = "A PNG/JPEG file (sent as base64) or an http(s) URL.", Required = true, HelpName = "file|url" };
         var prompt = new Option<string>("--prompt") { Description = "What should happen in the video.", Required = true };
-        var mode = new Option<VideoMode>("--mode") { Description = "Standard or Professional.", DefaultValueFactory = _ => VideoMode.Standard };
-        var duration = new Option<int>("--duration") { Description = "5 or 10 seconds.", DefaultValueFactory = _ => 5 };
-        var requestId = new Option<Guid?>("--request-id") { Description = "Your idempotency key; a new one when omitted. Resending with the same id creates nothing new." };
+        var mode = new Option<VideoMode>("--mode") { Description = "Standard or Professional.", DefaultValueFactory = _ => VideoMode.Standard, CustomParser = ArgumentParsers.Mode };
+        var duration = new Option<int>("--duration") { Description = "5 or 10 seconds.", DefaultValueFactory = _ => 5, CustomParser = ArgumentParsers.WholeNumber };
+        var requestId = new Option<Guid?>("--request-id") { Description = "Your idempotency key; a new one when omitted. Resending with the same id creates nothing new.", CustomParser = ArgumentParsers.OptionalRequestId };
         var wait = new Option<bool>("--wait") { Description = "Follow the job until VideoReady (exit 0) or VideoFailed (exit 3, 4 if cancelled)." };
 
         var command = new ClientCommand("submit", "Send a GenerateVideo command to a running deployment.") { image, prompt, mode, duration, requestId, wait };

@@ -13,7 +13,10 @@ public static class WatchCommand
     public static Command Create()
     {
         var client = new ClientOptions();
-        var duration = new Option<TimeSpan?>("--for") { Description = "Stop after this long (e.g. 00:10:00); default: until Ctrl+C.", HelpName = "hh:mm:ss" };
+        var duration = new Option<TimeSpan?>("--for")
+        {
+            Description = "Stop after this long (e.g. 10m, 2h or 00:10:00); default: until Ctrl+C.", HelpName = "duration", CustomParser = ArgumentParsers.OptionalDuration,
+        };
         var command = new ClientCommand("watch", "Show the jobs seen on the bus (state, progress, eta, age), live, until Ctrl+C.") { duration };
         client.AddTo(command);
         command.SetAction((parsed, cancellationToken) => CliCommands.GuardAsync(async () =>

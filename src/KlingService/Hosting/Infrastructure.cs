@@ -21,7 +21,7 @@ public sealed record Infrastructure(Uri? RabbitMq, string? Postgres, bool Broker
         if (!string.IsNullOrWhiteSpace(rabbitMq)
             && (!Uri.TryCreate(rabbitMq, UriKind.Absolute, out rabbitMqUri) || rabbitMqUri.Scheme is not ("amqp" or "amqps")))
         {
-            throw new InvalidOperationException("ConnectionStrings:RabbitMq must be an amqp:// or amqps:// URI, e.g. amqp://guest:guest@localhost:5672/.");
+            throw new StartupException("ConnectionStrings:RabbitMq must be an amqp:// or amqps:// URI, e.g. amqp://guest:guest@localhost:5672/.");
         }
 
         if (!string.IsNullOrWhiteSpace(postgres))
@@ -32,7 +32,7 @@ public sealed record Infrastructure(Uri? RabbitMq, string? Postgres, bool Broker
             }
             catch (ArgumentException e)
             {
-                throw new InvalidOperationException($"ConnectionStrings:Postgres is not a valid PostgreSQL connection string: {e.Message}");
+                throw new StartupException($"ConnectionStrings:Postgres is not a valid PostgreSQL connection string: {e.Message}");
             }
         }
         else
@@ -42,7 +42,7 @@ public sealed record Infrastructure(Uri? RabbitMq, string? Postgres, bool Broker
 
         if (rabbitMqUri is not null && postgres is null && !delayedExchange)
         {
-            throw new InvalidOperationException(
+            throw new StartupException(
                 "ConnectionStrings:RabbitMq needs ConnectionStrings:Postgres: job state and schedules must survive restarts, and the service "
                 + "schedules through PostgreSQL. Only a broker with the delayed-message-exchange plugin may go without it (Scheduling:UseDelayedExchange=true).");
         }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration.Memory;
 using KlingService.Telemetry;
 using MassTransit;
 
@@ -18,12 +19,20 @@ public static class KlingHost
         // appsettings.json sits beside the binary: found whatever the working directory (dotnet run,
         // `dotnet KlingService.dll` from elsewhere, a container).
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        // Below every other source, so an operator can still turn them on: without it each health probe
+        // (every few seconds from an orchestrator) writes four Information lines of request logging.
+        builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource
+        {
+            InitialData = [new("Logging:LogLevel:Microsoft.AspNetCore", "Warning")],
+        });
         if (overrides is not null)
         {
             builder.Configuration.AddInMemoryCollection(overrides);
         }
 
-        builder.WebHost.UseUrls(builder.Configuration["Health:Urls"] ?? "http://127.0.0.1:8081");
+        var healthUrls = HealthAddress.From(builder.Configuration);
+        HealthAddress.EnsureFree(healthUrls);
+        builder.WebHost.UseUrls(healthUrls);
         var simulator = await EmbeddedSimulator.StartWhenNoApiKeyAsync(builder, cancellationToken);
 
         var infrastructure = Infrastructure.From(builder.Configuration);

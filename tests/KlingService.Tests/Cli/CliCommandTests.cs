@@ -68,7 +68,33 @@ public sealed class CliCommandTests(InfrastructureFixture infrastructure) : IAsy
         Assert.Equal((ExitCodes.Failed, "Failed"), (failedStatus.ExitCode, State(failedStatus)));
         Assert.Equal((ExitCodes.Unknown, "Unknown"), (unknownStatus.ExitCode, State(unknownStatus)));
         Assert.All([ready, failed, readyStatus, failedStatus, unknownStatus], run => Assert.Equal("", run.Stderr.Trim()));
+        // Times keep their offset as written: "+00:00", not "\u002B00:00".
+        Assert.Contains("+00:00", readyStatus.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("\\u002B", readyStatus.Stdout, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task A_refused_login_a_missing_virtual_host_and_an_unreachable_broker_are_told_apart_at_once()
+    {
+        var broker = _environment.RabbitMq;
+        var wrongPassword = new UriBuilder(broker) { Password = "not-the-password" }.Uri;
+        var missingVhost = new UriBuilder(broker) { Path = "/no-such-vhost" }.Uri;
+        var nobody = new UriBuilder(broker) { Port = ExternalProcess.FreePort() }.Uri;
+
+        var refused = await StatusOnAsync(wrongPassword);
+        var noVhost = await StatusOnAsync(missingVhost);
+        var unreachable = await StatusOnAsync(nobody);
+
+        Assert.All([refused, noVhost, unreachable], run => Assert.Equal(ExitCodes.BadInput, run.ExitCode));
+        Assert.True(refused.Stderr.Contains("refused the login of user 'guest'", StringComparison.Ordinal), refused.Stderr);
+        Assert.True(noVhost.Stderr.Contains("no virtual host 'no-such-vhost'", StringComparison.Ordinal), noVhost.Stderr);
+        Assert.Contains("cannot reach RabbitMQ", unreachable.Stderr, StringComparison.Ordinal);
+        Assert.All([refused, noVhost, unreachable], run => Assert.Single(run.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries)));
+        Assert.DoesNotContain("not-the-password", refused.Stdout + refused.Stderr, StringComparison.Ordinal);
+    }
+
+    private static Task<CliProcess> StatusOnAsync(Uri broker) =>
+        CliProcess.RunAsync(["status", Guid.NewGuid().ToString(), "--rabbitmq", broker.ToString()], timeout: TimeSpan.FromSeconds(60));
 
     [Fact]
     public async Task Cancel_of_a_generating_job_exits_0_and_its_status_then_exits_4_while_an_unknown_request_exits_5()

@@ -27,6 +27,20 @@ public sealed class CliUsageTests
         { ["submit", "--image", "https://example.com/a.png", "--prompt", "x", "--duration", "7", "--rabbitmq", "amqp://localhost/"], "DurationSeconds" },
         { ["submit", "--image", "https://example.com/a.png", "--prompt", " ", "--rabbitmq", "amqp://localhost/"], "Prompt" },
         { ["watch", "--rabbitmq", "http://localhost:15672/"], "amqp://" },
+        // A typo must never send a job, nor a job other than the one meant: unknown options and stray words are refused.
+        { ["submit", "--image", "https://example.com/a.png", "--prompt", "x", "--duraton", "10", "--rabbitmq", "amqp://localhost/"], "--duraton" },
+        { ["submit", "--image", "https://example.com/a.png", "--prompt", "x", "--wiat", "--rabbitmq", "amqp://localhost/"], "--wiat" },
+        { ["watch", "--fro", "00:00:02", "--rabbitmq", "amqp://localhost/"], "--fro" },
+        { ["status", "3f2504e0-4f89-11d3-9a0c-0305e82c3301", "--jsn", "--rabbitmq", "amqp://localhost/"], "--jsn" },
+        { ["status", "3f2504e0-4f89-11d3-9a0c-0305e82c3301", "again", "--rabbitmq", "amqp://localhost/"], "'again'" },
+        { ["cancel", "3f2504e0-4f89-11d3-9a0c-0305e82c3301", "--timout", "5s", "--rabbitmq", "amqp://localhost/"], "--timout" },
+        { ["demo", "--promt", "x"], "--promt" },
+        // Parse errors name the option and the form it takes.
+        { ["submit", "--image", "https://example.com/a.png", "--prompt", "x", "--request-id", "abc", "--rabbitmq", "amqp://localhost/"], "--request-id: expected a request id" },
+        { ["submit", "--image", "https://example.com/a.png", "--prompt", "x", "--mode", "Fast", "--rabbitmq", "amqp://localhost/"], "--mode: expected Standard or Professional" },
+        { ["watch", "--for", "-1s", "--rabbitmq", "amqp://localhost/"], "--for: expected a duration" },
+        { ["watch", "--for", "60d", "--rabbitmq", "amqp://localhost/"], "--for: expected a duration" },
+        { ["cancel", "3f2504e0-4f89-11d3-9a0c-0305e82c3301", "--timeout", "-1s", "--rabbitmq", "amqp://localhost/"], "--timeout: expected a duration" },
     };
 
     [Theory]
@@ -38,6 +52,7 @@ public sealed class CliUsageTests
 
         Assert.Equal(ExitCodes.BadInput, run.ExitCode);
         Assert.Contains(named, Assert.Single(Lines(run.Stderr)), StringComparison.Ordinal);
+        Assert.DoesNotContain("System.", run.Stderr, StringComparison.Ordinal);
         Assert.Equal("", run.Stdout.Trim());
     }
 

@@ -16,14 +16,14 @@ public sealed class ConfigurationTests
     [Fact]
     public void RabbitMq_without_Postgres_is_refused_with_the_reason()
     {
-        var error = Assert.Throws<InvalidOperationException>(() => Infrastructure.From(Configuration(("ConnectionStrings:RabbitMq", "amqp://guest:guest@localhost:5672/"))));
+        var error = Assert.Throws<StartupException>(() => Infrastructure.From(Configuration(("ConnectionStrings:RabbitMq", "amqp://guest:guest@localhost:5672/"))));
 
         Assert.Contains("ConnectionStrings:Postgres", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
     public void A_RabbitMq_url_that_is_not_amqp_is_refused() =>
-        Assert.Contains("amqp://", Assert.Throws<InvalidOperationException>(() =>
+        Assert.Contains("amqp://", Assert.Throws<StartupException>(() =>
             Infrastructure.From(Configuration(("ConnectionStrings:RabbitMq", "http://localhost:15672"), ("ConnectionStrings:Postgres", "Host=db")))).Message, StringComparison.Ordinal);
 
     [Fact]
@@ -215,6 +215,50 @@ public sealed class ConfigurationTests
         Assert.Equal(2, exitCode);
         Assert.StartsWith("KlingService cannot start: ", line, StringComparison.Ordinal);
         Assert.Contains("MaxConcurrentTasks", line, StringComparison.Ordinal);
+    }
+
+    public static TheoryData<string[], string> StartFailures() => new()
+    {
+        { ["--ConnectionStrings:RabbitMq=amqp://guest:guest@127.0.0.1:1/", "--Kling:UseSimulator=true"], "ConnectionStrings:Postgres" },
+        { ["--Kling:MaxConcurrentTasks=0"], "Kling:MaxConcurrentTasks" },
+        { ["--Kling:MaxConcurrentTasks=many"], "Kling:MaxConcurrentTasks" },
+        { ["--Storage:Kind=Tape"], "Storage:Kind" },
+        { ["--Kling:RequestTimeout=soon"], "Kling:RequestTimeout" },
+        // A typo in a key, a stray word and an unknown option would otherwise be ignored and the service run without them.
+        { ["--Kling:MaxConcurentTasks=5"], "Kling:MaxConcurentTasks" },
+        { ["--Kling:ApiKy=secret-not-printed"], "Kling:ApiKy" },
+        { ["start"], "'start'" },
+        { ["--verbose"], "--verbose" },
+    };
+
+    [Theory]
+    [MemberData(nameof(StartFailures))]
+    public async Task A_start_that_cannot_work_is_one_line_naming_the_setting_as_written_and_a_non_zero_exit(string[] arguments, string named)
+    {
+        await using var service = ServiceProcess.Launch(new Dictionary<string, string>(), arguments);
+
+        var (_, line, output) = await OneLineExitAsync(service);
+
+        Assert.StartsWith("KlingService", line, StringComparison.Ordinal);
+        Assert.Contains(named, line, StringComparison.Ordinal);
+        Assert.DoesNotContain("Options", line, StringComparison.Ordinal);
+        Assert.DoesNotContain("System.", line, StringComparison.Ordinal);
+        Assert.DoesNotContain("secret-not-printed", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_health_port_in_use_is_one_line_saying_to_change_Health_Urls()
+    {
+        using var taken = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        taken.Start();
+        var port = ((System.Net.IPEndPoint)taken.LocalEndpoint).Port;
+        await using var service = ServiceProcess.Launch(new Dictionary<string, string> { ["Health__Urls"] = $"http://127.0.0.1:{port}" });
+
+        var (exitCode, line, _) = await OneLineExitAsync(service);
+
+        Assert.Equal(2, exitCode);
+        Assert.Contains("Health:Urls", line, StringComparison.Ordinal);
+        Assert.Contains($"127.0.0.1:{port}", line, StringComparison.Ordinal);
     }
 
     /// <summary>Waits for the binary to stop and asserts it did so as an operator wants: non-zero, one line, no stack trace.</summary>

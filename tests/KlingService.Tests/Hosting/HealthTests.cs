@@ -18,6 +18,25 @@ public sealed class HealthTests
         Assert.Equal(HttpStatusCode.OK, ready);
     }
 
+    [Fact]
+    public async Task Health_probes_write_no_information_lines()
+    {
+        await using var service = await EmbeddedService.StartAsync();
+        using var http = new HttpClient { BaseAddress = new Uri(service.App.Urls.First()) };
+        Assert.Equal(HttpStatusCode.OK, await WaitForReadyAsync(http));
+        var before = service.Logs.Lines.Count;
+
+        for (var i = 0; i < 5; i++)
+        {
+            Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/health/ready")).StatusCode);
+        }
+
+        var written = service.Logs.Lines.Skip(before)
+            .Where(line => !line.StartsWith("scope:", StringComparison.Ordinal) && line.Contains("/health/", StringComparison.Ordinal))
+            .ToList();
+        Assert.True(written.Count == 0, string.Join(Environment.NewLine, written));
+    }
+
     private static async Task<HttpStatusCode> WaitForReadyAsync(HttpClient http)
     {
         var giveUp = DateTime.UtcNow + TimeSpan.FromSeconds(20);
