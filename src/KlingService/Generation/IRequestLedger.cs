@@ -77,7 +77,8 @@ public interface IRequestLedger
         DateTimeOffset admittedBefore, VideoFailureReason reason, string message, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Records that the request's job ended: its slot is free, repeats get the stored outcome again.
+    /// Records that the request's job ended: its slot is free, repeats get the stored outcome again. The end's moment is
+    /// written once, here or by any other end; a later end never moves it.
     /// Returns what the client is to hear: the outcome stored first (a retried end publishes exactly
     /// what was recorded), or null when the client cancelled and has had its answer already.
     /// </summary>
@@ -90,7 +91,10 @@ public interface IRequestLedger
     /// </summary>
     ValueTask RecordTaskFinishedAsync(Guid requestId, string? status, CancellationToken cancellationToken);
 
-    /// <summary>Records the provider's last report on a generating job, for the status query. True when the client has cancelled it.</summary>
+    /// <summary>
+    /// Records the provider's last report on a generating job, for the status query; nothing once the job ended or its task
+    /// finished (the final status stays). True when the client has cancelled it.
+    /// </summary>
     ValueTask<bool> RecordProgressAsync(Guid requestId, string? status, int? progressPercent, int? etaSeconds, CancellationToken cancellationToken);
 
     /// <summary>The request's record, read without locking it; null when there is none.</summary>

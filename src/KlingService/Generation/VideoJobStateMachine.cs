@@ -154,6 +154,8 @@ public sealed class VideoJobStateMachine : MassTransitStateMachine<VideoJobState
                                 GenerationLog.TaskFailed(logger, context.Saga.TaskId, context.Saga.RequestId, VideoFailureReason.GenerationFailed, context.Saga.FailureMessage!);
                                 metrics.Failed(VideoFailureReason.GenerationFailed, tracked: true, context.Saga.ChecksMade);
                             })
+                            // The record keeps the provider's final word (failed, or cancelled on its side) for the status query.
+                            .ThenAsync(RecordProgressAsync)
                             .ThenAsync(context => EndAsync(
                                 context, new VideoFailed(context.Saga.RequestId, context.Saga.TaskId, VideoFailureReason.GenerationFailed, context.Saga.FailureMessage!)))
                             .Unschedule(Deadline)

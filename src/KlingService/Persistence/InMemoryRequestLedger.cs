@@ -199,7 +199,8 @@ public sealed class InMemoryRequestLedger(TimeProvider time, LauncherSignal sign
     {
         lock (_gate)
         {
-            if (!_entries.TryGetValue(requestId, out var entry) || entry.Ended)
+            // A late check never overwrites the final status the finished task recorded.
+            if (!_entries.TryGetValue(requestId, out var entry) || entry.Ended || entry.TaskFinished)
             {
                 return ValueTask.FromResult(false);
             }
@@ -271,6 +272,7 @@ public sealed class InMemoryRequestLedger(TimeProvider time, LauncherSignal sign
     private void End(Entry entry, JobOutcome? outcome)
     {
         entry.Ended = true;
+        // Written once: a retried or late end must not move the moment the job ended.
         entry.EndedAt ??= time.GetUtcNow();
         entry.Outcome ??= outcome;
         entry.Claim = null;

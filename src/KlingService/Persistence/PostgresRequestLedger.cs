@@ -353,9 +353,10 @@ public sealed class PostgresRequestLedger(NpgsqlDataSource dataSource, LauncherS
 
     public async ValueTask<bool> RecordProgressAsync(Guid requestId, string? status, int? progressPercent, int? etaSeconds, CancellationToken cancellationToken)
     {
+        // A late check never overwrites the final status the finished task recorded.
         await using var command = dataSource.CreateCommand($"""
             UPDATE {PostgresSchema.RequestLedger} SET provider_status = @status, progress_percent = @progress, eta_seconds = @eta
-            WHERE request_id = @request_id AND ended_at IS NULL
+            WHERE request_id = @request_id AND ended_at IS NULL AND task_finished_at IS NULL
             RETURNING cancelled_at IS NOT NULL
             """);
         command.Parameters.AddWithValue("request_id", requestId);

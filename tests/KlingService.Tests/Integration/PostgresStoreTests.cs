@@ -257,6 +257,15 @@ public sealed class PostgresStoreTests(InfrastructureFixture infrastructure) : I
         Assert.NotNull(await ledger.GetRecordAsync(commands[2].RequestId, CancellationToken.None));
     }
 
+    // now() moves between the scenario's transactions on its own: nothing to advance.
+    [Fact]
+    public Task A_records_ended_at_stays_put_through_a_cancel_and_later_ends() =>
+        LedgerRecordScenarios.EndedAtStaysPutThroughACancelAndLaterEndsAsync(NewLedger(), _ => { });
+
+    [Fact]
+    public Task A_succeeded_job_shows_the_final_status() =>
+        LedgerRecordScenarios.ASucceededJobShowsTheFinalStatusAsync(NewLedger());
+
     [Fact]
     public async Task Concurrent_takers_never_hold_more_slots_than_the_cap_and_take_the_oldest_first()
     {

@@ -66,6 +66,36 @@ public sealed class JobRecordTests
     }
 
     [Fact]
+    public async Task An_ended_job_reads_as_the_providers_final_word_not_its_last_progress_report()
+    {
+        await using var service = await GenerationHarness.StartAsync();
+        var finished = false;
+        string? failingTask = null;
+        service.Kling.OnStatus = (id, _) => !Volatile.Read(ref finished) ? FakeKlingApi.Processing(id, 82, eta: 10)
+            : id == failingTask ? FakeKlingApi.Failed(id, "content policy violation")
+            : FakeKlingApi.Succeeded(id);
+        var succeeding = GenerationHarness.ValidCommand() with { Prompt = "succeeds" };
+        var failing = GenerationHarness.ValidCommand() with { Prompt = "fails" };
+        await service.SendAsync(succeeding);
+        await service.SendAsync(failing);
+        failingTask = (await service.PublishedAsync<VideoGenerationSubmitted>(s => s.RequestId == failing.RequestId)).TaskId;
+        await service.PublishedAsync<VideoGenerationSubmitted>(s => s.RequestId == succeeding.RequestId);
+        await service.AdvanceUntilPublishedAsync<VideoGenerationProgressed>(Step, filter: p => p.RequestId == succeeding.RequestId);
+        await service.AdvanceUntilPublishedAsync<VideoGenerationProgressed>(Step, filter: p => p.RequestId == failing.RequestId);
+        var generating = await service.StatusAsync(succeeding.RequestId);
+
+        Volatile.Write(ref finished, true);
+        await service.AdvanceUntilPublishedAsync<VideoReady>(Step, filter: r => r.RequestId == succeeding.RequestId);
+        await service.AdvanceUntilPublishedAsync<VideoFailed>(Step, filter: f => f.RequestId == failing.RequestId);
+        var succeeded = await service.StatusAsync(succeeding.RequestId);
+        var failed = await service.StatusAsync(failing.RequestId);
+
+        Assert.Equal((JobState.Generating, KlingTaskStatus.Processing, 82, 10), (generating.State, generating.ProviderStatus, generating.ProgressPercent, generating.EtaSeconds));
+        Assert.Equal((JobState.Succeeded, KlingTaskStatus.Succeed, 100, null), (succeeded.State, succeeded.ProviderStatus, succeeded.ProgressPercent, succeeded.EtaSeconds));
+        Assert.Equal((JobState.Failed, KlingTaskStatus.Failed, null, null), (failed.State, failed.ProviderStatus, failed.ProgressPercent, failed.EtaSeconds));
+    }
+
+    [Fact]
     public async Task Cancelling_a_waiting_job_ends_it_at_once_and_it_is_never_created()
     {
         await using var service = await GenerationHarness.StartAsync(new Dictionary<string, string?> { ["Kling:MaxConcurrentTasks"] = "1" });
