@@ -77,7 +77,7 @@ internal static partial class GenerationLog
     [LoggerMessage(24, LogLevel.Error, "Kling has refused the API key for longer than {Grace}; {Count} waiting requests end as Unauthorized")]
     public static partial void WaitingFailedUnauthorized(ILogger logger, int count, TimeSpan grace);
 
-    [LoggerMessage(25, LogLevel.Warning, "A late VideoGenerationSubmitted for task {TaskId} of request {RequestId} was ignored: the request has ended or has another task")]
+    [LoggerMessage(25, LogLevel.Warning, "A VideoGenerationSubmitted for task {TaskId} of request {RequestId} was ignored: the request has ended, or its record names no such task")]
     public static partial void LateSubmittedIgnored(ILogger logger, string taskId, Guid requestId);
 
     [LoggerMessage(26, LogLevel.Warning, "A failed command for request {RequestId} is left unanswered: the request has a task, a create call under way, or has ended, and answers for itself")]

@@ -87,9 +87,14 @@ public sealed class VideoJobStateMachine : MassTransitStateMachine<VideoJobState
                             context => DeadlineDelay(context.Saga, options.Value, time))
                         .TransitionTo(Generating),
                     // A late Submitted (a duplicate, or a re-announcement racing the final check) of a
-                    // job that ended, or of a task that is not the request's: a job that ended stays ended.
+                    // job that ended, or of a task the ledger did not record for the request (forged):
+                    // a job that ended stays ended, and no task starts a life the ledger does not know.
                     late => late
-                        .Then(context => GenerationLog.LateSubmittedIgnored(logger, context.Message.TaskId, context.Message.RequestId))
+                        .Then(context =>
+                        {
+                            GenerationLog.LateSubmittedIgnored(logger, context.Message.TaskId, context.Message.RequestId);
+                            metrics.MessageRejected(nameof(VideoGenerationSubmitted));
+                        })
                         .Finalize()));
 
         During(Generating,
@@ -275,15 +280,16 @@ public sealed class VideoJobStateMachine : MassTransitStateMachine<VideoJobState
         time.GetUtcNow() >= job.SubmittedAt + options.JobDeadline;
 
     /// <summary>
-    /// A Submitted starts a job only when the ledger has not ended its request and knows no other
-    /// task for it (a request the ledger does not know is taken as live, as before the ledger).
+    /// A Submitted starts a job only for the task the ledger recorded for its request, and only while
+    /// the request has not ended: anyone can publish on the bus, and a made-up task id for a waiting
+    /// request would otherwise start a life that ends in 404s while its real task is never created.
     /// </summary>
     private static async Task<bool> StartsALifeAsync(BehaviorContext<VideoJobState, VideoGenerationSubmitted> context)
     {
         var entry = await context.GetServiceOrCreateInstance<IRequestLedger>().FindAsync(context.Message.RequestId, context.CancellationToken);
         // A request cancelled while its task was being created is followed without a word.
         context.Saga.Cancelled = entry?.Cancelled ?? false;
-        return entry is null || (!entry.Ended && (entry.TaskId is null || entry.TaskId == context.Message.TaskId));
+        return entry is { Ended: false } && entry.TaskId == context.Message.TaskId;
     }
 
     /// <summary>

@@ -57,5 +57,6 @@ public static class KlingTelemetry
 
     /// <summary>Scheduled messages set aside after repeated failures to send them, by message type.</summary>
     public const string SchedulerSetAside = "kling.scheduler.set_aside";
+    public const string MessagesRejected = "kling.bus.messages_rejected";
     public const string MessageTypeTag = "kling.message_type";
 }
