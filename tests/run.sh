@@ -2,8 +2,59 @@
 # The whole test suite, as the README and CI run it. Installs what the integration tests need
 # (Debian's rabbitmq-server and postgresql, and Node.js with npm for the S3-protocol test server, s3rver,
 # which the fixture installs from the npm registry) when it is missing, then runs every test project and
-# ends with one line: "N passed, N failed".
+# ends with one line: "N passed, N failed". tests/run.sh --help lists its options.
 set -euo pipefail
+
+usage() {
+  cat <<'USAGE'
+Usage: tests/run.sh [options] [dotnet test arguments...]
+
+Builds the solution (Release) and runs every test project, then prints "N passed, N failed".
+Installs rabbitmq-server, postgresql, nodejs and npm from Debian first when they are missing.
+
+Options:
+  --filter <expression>  run only the matching tests (dotnet test --filter), e.g.
+                         --filter "FullyQualifiedName~DemoTests"
+                         --filter "FullyQualifiedName~CliUsageTests|FullyQualifiedName~DemoTests"
+  -h, --help             print this and exit
+  --                     pass everything after it to dotnet test as it is
+
+Any other argument is passed to dotnet test, e.g. --logger "console;verbosity=detailed".
+USAGE
+}
+
+# One case per option, so a new one is one more branch.
+test_args=()
+while (($#)); do
+  case $1 in
+    -h | --help)
+      usage
+      exit 0
+      ;;
+    --filter)
+      if (($# < 2)); then
+        echo "tests/run.sh: --filter needs an expression (tests/run.sh --help)" >&2
+        exit 2
+      fi
+      test_args+=(--filter "$2")
+      shift 2
+      ;;
+    --filter=*)
+      test_args+=(--filter "${1#--filter=}")
+      shift
+      ;;
+    --)
+      shift
+      test_args+=("$@")
+      break
+      ;;
+    *)
+      test_args+=("$1")
+      shift
+      ;;
+  esac
+done
+
 cd "$(dirname "$0")/.."
 
 missing=()
@@ -28,7 +79,7 @@ trap 'rm -rf "$results"' EXIT
 status=0
 # Build everything first: the benchmark smoke test runs the benchmark harness, which no test project references.
 if dotnet build KlingService.sln --configuration Release -nologo -v quiet; then
-  dotnet test KlingService.sln --configuration Release --no-build --logger "trx" --results-directory "$results" "$@" || status=$?
+  dotnet test KlingService.sln --configuration Release --no-build --logger "trx" --results-directory "$results" ${test_args[@]+"${test_args[@]}"} || status=$?
 else
   status=1
 fi

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using KlingService.Cli;
 using KlingService.Contracts;
 using KlingService.Generation;
 using KlingService.Hosting;
@@ -28,6 +29,7 @@ public static class DemoRunner
         var command = new GenerateVideo(
             Guid.NewGuid(), await LoadImageAsync(settings.Image, cancellationToken), settings.Prompt, settings.Mode, settings.DurationSeconds);
 
+        var console = CreateConsole();
         var spans = new List<Activity>();
         var (app, simulator) = await KlingHost.BuildAsync(
             [], DemoDefaults, builder => builder.Services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddInMemoryExporter(spans)), cancellationToken);
@@ -42,14 +44,14 @@ public static class DemoRunner
 
             var endpoint = await bus.GetSendEndpoint(new Uri($"queue:{GenerateVideoConsumerDefinition.QueueName}"));
             await endpoint.Send(command, cancellationToken);
-            AnsiConsole.MarkupLineInterpolated($"Sent [bold]GenerateVideo[/] {command.RequestId} ({command.Mode}, {command.DurationSeconds}s)");
+            console.MarkupLineInterpolated($"Sent [bold]GenerateVideo[/] {command.RequestId} ({command.Mode}, {command.DurationSeconds}s)");
 
-            var outcome = await ShowProgressAsync(watch, cancellationToken);
+            var outcome = await ShowProgressAsync(console, watch, cancellationToken);
             await handle.StopAsync(cancellationToken);
-            var exitCode = Report(outcome);
+            var exitCode = Report(console, outcome);
             // Spans are exported as they end; the bus's last ones end with the stop below.
             await app.StopAsync(CancellationToken.None);
-            DemoTraceSummary.Print(spans, command.RequestId);
+            DemoTraceSummary.Print(spans, command.RequestId, settings.Trace);
             return exitCode;
         }
         finally
@@ -59,11 +61,26 @@ public static class DemoRunner
         }
     }
 
-    private static async Task<object> ShowProgressAsync(JobWatch watch, CancellationToken cancellationToken)
+    /// <summary>
+    /// Spectre.Console cannot measure a pipe and assumes 80 columns, which broke a failure's message
+    /// over two lines in a log or for grep; piped, nothing reads the width, so no line is wrapped.
+    /// </summary>
+    private static IAnsiConsole CreateConsole()
+    {
+        var console = AnsiConsole.Create(new AnsiConsoleSettings());
+        if (Console.IsOutputRedirected)
+        {
+            console.Profile.Width = 4096;
+        }
+
+        return console;
+    }
+
+    private static async Task<object> ShowProgressAsync(IAnsiConsole console, JobWatch watch, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(TimeSpan.FromMinutes(3));
-        await AnsiConsole.Progress()
+        await console.Progress()
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
             .StartAsync(async progress =>
             {
@@ -85,12 +102,12 @@ public static class DemoRunner
         return await watch.Outcome;
     }
 
-    private static int Report(object outcome)
+    private static int Report(IAnsiConsole console, object outcome)
     {
         switch (outcome)
         {
             case VideoReady ready:
-                AnsiConsole.MarkupLineInterpolated($"[green]VideoReady[/] task {ready.TaskId}");
+                console.MarkupLineInterpolated($"[green]VideoReady[/] task {ready.TaskId}");
                 // Plain writes: a URL wrapped at the console's width cannot be copied.
                 Console.WriteLine($"  url:     {ready.VideoUrl}");
                 Console.WriteLine($"  expires: {ready.VideoUrlExpiresAt:u}");
@@ -101,12 +118,13 @@ public static class DemoRunner
                     Console.WriteLine($"  saved:   {(Uri.TryCreate(stored, UriKind.Absolute, out var uri) && uri.IsFile ? uri.LocalPath : stored)} ({ready.SizeBytes} bytes, sha256 {ready.Sha256})");
                 }
 
-                return 0;
+                return ExitCodes.Ok;
             case VideoFailed failed:
-                AnsiConsole.MarkupLineInterpolated($"[red]VideoFailed[/] ({failed.Reason}) task {failed.TaskId ?? "none"}: {failed.Message}");
-                return 2;
+                console.MarkupLineInterpolated($"[red]VideoFailed[/] ({failed.Reason}) task {failed.TaskId ?? "none"}: {failed.Message}");
+                // The client commands' codes, so a script can tell a refused request from a failed generation.
+                return failed.Reason == VideoFailureReason.InvalidRequest ? ExitCodes.BadInput : ExitCodes.ForFailure(failed);
             default:
-                return 3;
+                return ExitCodes.Error;
         }
     }
 

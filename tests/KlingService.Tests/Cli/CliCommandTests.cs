@@ -125,6 +125,29 @@ public sealed class CliCommandTests(InfrastructureFixture infrastructure) : IAsy
     }
 
     [Fact]
+    public async Task Submit_with_wait_resending_a_cancelled_request_prints_its_cancellation_and_exits_4()
+    {
+        var requestId = Guid.NewGuid();
+        string[] submit = ["submit", "--image", _image, "--prompt", "a long clip to cancel", "--mode", "Professional", "--duration", "10", "--request-id", requestId.ToString()];
+        await RunAsync(submit);
+        for (var giveUp = DateTime.UtcNow.AddSeconds(30); _simulator.Board.Stats().CreateCalls == 0; await Task.Delay(100))
+        {
+            Assert.True(DateTime.UtcNow < giveUp, "The job's task was never created.");
+        }
+
+        var cancel = await RunAsync("cancel", requestId.ToString(), "--json");
+        // The README once said this waits until Ctrl+C: the service answers with the recorded ending.
+        var again = await RunAsync([.. submit, "--wait", "--json"]);
+
+        Assert.Equal(ExitCodes.Ok, cancel.ExitCode);
+        Assert.Equal(ExitCodes.Cancelled, again.ExitCode);
+        var ending = again.JsonLines[^1];
+        Assert.Equal(("VideoFailed", "Cancelled"), (Event(ending), ending.GetProperty("reason").GetString()));
+        Assert.Equal(requestId, ending.GetProperty("requestId").GetGuid());
+        Assert.Equal(1, _simulator.Board.Stats().CreateCalls);
+    }
+
+    [Fact]
     public async Task Watch_prints_one_line_per_event_of_every_job_and_ends_with_0_on_Ctrl_C()
     {
         // The broker from the environment this time, as beside a deployment.

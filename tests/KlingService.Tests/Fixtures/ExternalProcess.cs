@@ -42,13 +42,20 @@ public static class ExternalProcess
     /// with stdout); as root, optionally as another user (PostgreSQL refuses root).
     /// </summary>
     public static Process Start(
-        string fileName, IEnumerable<string> arguments, IDictionary<string, string>? environment = null, string? asUser = null, StringBuilder? output = null, StringBuilder? errors = null)
+        string fileName,
+        IEnumerable<string> arguments,
+        IDictionary<string, string>? environment = null,
+        string? asUser = null,
+        StringBuilder? output = null,
+        StringBuilder? errors = null,
+        string? workingDirectory = null)
     {
         var info = new ProcessStartInfo(asUser is not null && IsRoot ? "runuser" : fileName)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
+            WorkingDirectory = workingDirectory ?? "",
         };
         if (asUser is not null && IsRoot)
         {
