@@ -8,10 +8,11 @@ var image = new Option<string?>("--image") { Description = "A PNG/JPEG file or a
 var prompt = new Option<string>("--prompt") { Description = "What should happen in the video.", DefaultValueFactory = _ => "A slow dolly shot across a colourful abstract landscape" };
 var mode = new Option<VideoMode>("--mode") { Description = "Standard or Professional.", DefaultValueFactory = _ => VideoMode.Standard, CustomParser = ArgumentParsers.Mode };
 var duration = new Option<int>("--duration") { Description = "5 or 10 seconds.", DefaultValueFactory = _ => 5, CustomParser = ArgumentParsers.WholeNumber };
+var trace = new Option<bool>("--trace") { Description = "List every span of the job's trace, not only its milestones." };
 
-var demo = new Command("demo", "Generate one video on embedded defaults and show it live.") { image, prompt, mode, duration };
+var demo = new Command("demo", "Generate one video on embedded defaults and show it live.") { image, prompt, mode, duration, trace };
 demo.SetAction((parsed, cancellationToken) => DemoRunner.RunAsync(
-    new DemoSettings(parsed.GetValue(image), parsed.GetValue(prompt)!, parsed.GetValue(mode), parsed.GetValue(duration)), cancellationToken));
+    new DemoSettings(parsed.GetValue(image), parsed.GetValue(prompt)!, parsed.GetValue(mode), parsed.GetValue(duration), parsed.GetValue(trace)), cancellationToken));
 
 // For container health checks: the runtime images have no curl.
 var healthUrl = new Argument<string>("url") { DefaultValueFactory = _ => "http://127.0.0.1:8081/health/ready" };

@@ -223,6 +223,45 @@ public sealed class VideoJobStateMachineTests
     }
 
     [Fact]
+    public async Task A_forged_Submitted_with_a_made_up_task_starts_no_job_and_the_real_task_is_still_created_and_delivered()
+    {
+        await using var service = await GenerationHarness.StartAsync();
+        var createMayAnswer = new TaskCompletionSource();
+        var createStarted = new TaskCompletionSource();
+        service.Kling.OnCreate = async (_, _) =>
+        {
+            createStarted.TrySetResult();
+            await createMayAnswer.Task;
+            return new CreateTaskResponse($"task-{Guid.NewGuid():N}");
+        };
+        var checkedTasks = new System.Collections.Concurrent.ConcurrentBag<string>();
+        service.Kling.OnStatus = (id, _) =>
+        {
+            checkedTasks.Add(id);
+            return FakeKlingApi.Succeeded(id);
+        };
+        var command = GenerationHarness.ValidCommand();
+        await service.SendAsync(command);
+        await createStarted.Task.WaitAsync(TimeSpan.FromSeconds(30));
+
+        // Anyone who can publish on the bus: a made-up task for the waiting request, and one for a request nobody sent.
+        await service.Harness.Bus.Publish(new VideoGenerationSubmitted(command.RequestId, "forged-task", service.Time.GetUtcNow(), VideoMode.Standard, 5));
+        await service.Harness.Bus.Publish(new VideoGenerationSubmitted(Guid.NewGuid(), "forged-other", service.Time.GetUtcNow(), VideoMode.Standard, 5));
+        await service.AdvanceAndSettleAsync(FirstCheck);
+        await service.AdvanceAndSettleAsync(Step);
+
+        Assert.Null(await service.Saga.NotExists(TaskCorrelation.FromTaskId("forged-task")));
+        Assert.Null(await service.Saga.NotExists(TaskCorrelation.FromTaskId("forged-other")));
+        Assert.DoesNotContain(checkedTasks, id => id.StartsWith("forged", StringComparison.Ordinal));
+        Assert.Empty(service.Published<VideoFailed>());
+
+        createMayAnswer.SetResult();
+        var ready = await service.AdvanceUntilPublishedAsync<VideoReady>(Step);
+        Assert.Equal(command.RequestId, ready.RequestId);
+        Assert.StartsWith("task-", ready.TaskId, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_task_the_provider_cancelled_fails_the_job_with_the_providers_words()
     {
         await using var service = await GenerationHarness.StartAsync();
