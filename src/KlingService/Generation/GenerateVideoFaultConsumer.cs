@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using KlingService.Contracts;
 using KlingService.Kling;
 using KlingService.Telemetry;
@@ -28,9 +29,11 @@ public sealed class GenerateVideoFaultConsumer(IRequestLedger ledger, KlingMetri
             && (type == typeof(KlingApiException).FullName || type.StartsWith("System.Net.Http.", StringComparison.Ordinal)
                 || type == typeof(TaskCanceledException).FullName || type.StartsWith("Npgsql.", StringComparison.Ordinal));
         var reason = providerTrouble ? VideoFailureReason.ProviderUnavailable : VideoFailureReason.InternalError;
+        // A stable sentence and where to look, never the exception's text: it can name database hosts and ports.
+        var trace = Activity.Current?.TraceId.ToHexString() ?? context.MessageId?.ToString("N") ?? "unknown";
         var message = providerTrouble
-            ? $"The provider or the database stayed unavailable through every retry: {exception?.Message}"
-            : "The service could not handle this request; it has been kept in the error queue for inspection.";
+            ? $"The provider or the database stayed unavailable through every retry (trace {trace})."
+            : $"The service could not handle this request; it has been kept in the error queue for inspection (trace {trace}).";
 
         var answer = new VideoFailed(command.RequestId, null, reason, message);
         if (command.RequestId != Guid.Empty && !await ledger.EndWithoutTaskAsync(command.RequestId, claim: null, answer, context.CancellationToken))

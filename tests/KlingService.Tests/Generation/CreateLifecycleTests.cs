@@ -323,13 +323,32 @@ public sealed class CreateLifecycleTests
         Assert.Single(service.Kling.CreatedTasks);
     }
 
-    private static Task PublishFaultAsync(GenerationHarness service, GenerateVideo command) =>
+    [Theory]
+    [InlineData(true, VideoFailureReason.ProviderUnavailable)]
+    [InlineData(false, VideoFailureReason.InternalError)]
+    public async Task A_command_given_up_is_answered_with_a_stable_sentence_and_a_trace_never_the_exception_s_text(bool database, VideoFailureReason reason)
+    {
+        const string Text = "Failed to connect to db-primary.internal:5432 as kling_admin";
+        await using var service = await GenerationHarness.StartAsync();
+        service.Kling.OnCreate = async (_, _) => await new TaskCompletionSource<CreateTaskResponse>().Task;
+        var command = GenerationHarness.ValidCommand();
+
+        await PublishFaultAsync(service, command, database ? new Npgsql.NpgsqlException(Text) : new InvalidOperationException(Text));
+        var answered = await service.EventuallyPublishedAsync<VideoFailed>(f => f.RequestId == command.RequestId);
+
+        Assert.Equal(reason, answered.Reason);
+        Assert.DoesNotContain("db-primary", answered.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("kling_admin", answered.Message, StringComparison.Ordinal);
+        Assert.Matches(@"\(trace [0-9a-f]{32}\)\.$", answered.Message);
+    }
+
+    private static Task PublishFaultAsync(GenerationHarness service, GenerateVideo command, Exception? exception = null) =>
         service.Harness.Bus.Publish<Fault<GenerateVideo>>(new
         {
             FaultId = NewId.NextGuid(),
             FaultedMessageId = NewId.NextGuid(),
             Timestamp = DateTime.UtcNow,
-            Exceptions = Array.Empty<ExceptionInfo>(),
+            Exceptions = exception is null ? Array.Empty<ExceptionInfo>() : new ExceptionInfo[] { new MassTransit.Events.FaultExceptionInfo(exception) },
             FaultMessageTypes = new[] { MessageUrn.ForTypeString<GenerateVideo>() },
             Message = command,
         });

@@ -247,15 +247,22 @@ public sealed class VideoJobStateMachineTests
         // Anyone who can publish on the bus: a made-up task for the waiting request, and one for a request nobody sent.
         await service.Harness.Bus.Publish(new VideoGenerationSubmitted(command.RequestId, "forged-task", service.Time.GetUtcNow(), VideoMode.Standard, 5));
         await service.Harness.Bus.Publish(new VideoGenerationSubmitted(Guid.NewGuid(), "forged-other", service.Time.GetUtcNow(), VideoMode.Standard, 5));
-        await service.AdvanceAndSettleAsync(FirstCheck);
-        await service.AdvanceAndSettleAsync(Step);
+        try
+        {
+            await service.AdvanceAndSettleAsync(FirstCheck);
+            await service.AdvanceAndSettleAsync(Step);
 
-        Assert.Null(await service.Saga.NotExists(TaskCorrelation.FromTaskId("forged-task")));
-        Assert.Null(await service.Saga.NotExists(TaskCorrelation.FromTaskId("forged-other")));
-        Assert.DoesNotContain(checkedTasks, id => id.StartsWith("forged", StringComparison.Ordinal));
-        Assert.Empty(service.Published<VideoFailed>());
+            Assert.Null(await service.Saga.NotExists(TaskCorrelation.FromTaskId("forged-task")));
+            Assert.Null(await service.Saga.NotExists(TaskCorrelation.FromTaskId("forged-other")));
+            Assert.DoesNotContain(checkedTasks, id => id.StartsWith("forged", StringComparison.Ordinal));
+            Assert.Empty(service.Published<VideoFailed>());
+        }
+        finally
+        {
+            // The create call in flight must end, or the harness waits for it when it stops.
+            createMayAnswer.TrySetResult();
+        }
 
-        createMayAnswer.SetResult();
         var ready = await service.AdvanceUntilPublishedAsync<VideoReady>(Step);
         Assert.Equal(command.RequestId, ready.RequestId);
         Assert.StartsWith("task-", ready.TaskId, StringComparison.Ordinal);
