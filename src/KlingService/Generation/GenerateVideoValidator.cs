@@ -62,6 +62,9 @@ public static partial class GenerateVideoValidator
         return value is >= 0 and <= 1 && Math.Abs(hundredths - Math.Round(hundredths)) < 1e-6;
     }
 
+    /// <summary>What browsers, CDNs and the provider's own gateway reliably pass; longer ones fail unpredictably, after the job was accepted.</summary>
+    public const int MaxImageUrlLength = 2048;
+
     private static string? FindImageProblem(string? image)
     {
         if (string.IsNullOrWhiteSpace(image))
@@ -71,9 +74,18 @@ public static partial class GenerateVideoValidator
 
         if (image.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || image.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
         {
-            return Uri.TryCreate(image, UriKind.Absolute, out var url) && url.Host.Length > 0
-                ? null
-                : "Image: is not a valid absolute http(s) URL.";
+            if (image.Length > MaxImageUrlLength)
+            {
+                return $"Image: a URL may be at most {MaxImageUrlLength} characters.";
+            }
+
+            if (!Uri.TryCreate(image, UriKind.Absolute, out var url) || url.Host.Length == 0)
+            {
+                return "Image: is not a valid absolute http(s) URL.";
+            }
+
+            // Credentials in a URL would travel to the provider and into every log line and trace that names the image.
+            return url.UserInfo.Length > 0 ? "Image: a URL must not carry a user name or password." : null;
         }
 
         if (image.Contains("://", StringComparison.Ordinal))

@@ -1,5 +1,6 @@
 using System.Net;
 using KlingService.Contracts;
+using KlingService.Generation;
 using KlingService.Kling;
 using KlingService.Tests.Fixtures;
 
@@ -28,6 +29,9 @@ public sealed class GenerateVideoConsumerTests
             { "Image", valid with { Image = null! } },
             { "Image", valid with { Image = "ftp://example.com/a.png" } },
             { "Image", valid with { Image = "https://" } },
+            { "Image", valid with { Image = LongUrl(GenerateVideoValidator.MaxImageUrlLength + 1) } },
+            { "Image", valid with { Image = "https://user:secret@images.example.com/first-frame.png" } },
+            { "Image", valid with { Image = "https://token@images.example.com/first-frame.png" } },
             { "Image", valid with { Image = "not base64 at all!" } },
             { "Image", valid with { Image = Convert.ToBase64String("GIF89a, not a png or jpeg"u8.ToArray()) } },
             { "Image", valid with { Image = Images.Base64Png(299, 640) } },
@@ -35,6 +39,12 @@ public sealed class GenerateVideoConsumerTests
             { "Image", valid with { Image = "data:text/plain;base64," + Images.Base64Png() } },
             { "Image", valid with { Image = Convert.ToBase64String(Images.Png(1024, 1024, padTo: (10 * 1024 * 1024) + 1)) } },
         };
+    }
+
+    private static string LongUrl(int length)
+    {
+        const string Start = "https://images.example.com/first-frame.png?sig=";
+        return Start + new string('a', length - Start.Length);
     }
 
     [Theory]
@@ -57,6 +67,7 @@ public sealed class GenerateVideoConsumerTests
     [
         "https://images.example.com/first-frame.jpg",
         "http://images.example.com/first-frame.png?size=large",
+        LongUrl(GenerateVideoValidator.MaxImageUrlLength),
         Images.Base64Png(300, 300),
         "data:image/png;base64," + Images.Base64Png(1920, 1080),
         Images.DataUriJpeg(),
