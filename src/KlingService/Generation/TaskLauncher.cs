@@ -334,7 +334,15 @@ public sealed class TaskLauncher(
     private async Task HandleFailureAsync(PendingCreate job, Exception failure, CancellationToken stoppingToken)
     {
         var requestId = job.Command.RequestId;
-        switch (CreateFailures.Classify(failure))
+        var kind = CreateFailures.Classify(failure);
+        if (kind != CreateFailureKind.Unauthorized && failure is KlingApiException { Delivery: CallDelivery.Answered })
+        {
+            // Any other answer (a 429, a 503) ends a run of refusals: only refusals without a break for
+            // the whole grace may fail a job as Unauthorized, not one 401 followed by an hour of 429s.
+            access.Accepted();
+        }
+
+        switch (kind)
         {
             case CreateFailureKind.Busy:
             {
@@ -353,7 +361,8 @@ public sealed class TaskLauncher(
 
             case CreateFailureKind.Unauthorized:
                 metrics.KeyRefused();
-                if (time.GetUtcNow() - job.AdmittedAt >= _options.UnauthorizedGrace)
+                var refusedFor = time.GetUtcNow() - (access.RefusedSince ?? time.GetUtcNow());
+                if (refusedFor >= _options.UnauthorizedGrace && time.GetUtcNow() - job.AdmittedAt >= _options.UnauthorizedGrace)
                 {
                     GenerationLog.ProviderRefused(logger, requestId, VideoFailureReason.Unauthorized, failure.Message);
                     await EndAsync(job, VideoFailureReason.Unauthorized, UnauthorizedMessage(failure.Message), stoppingToken);

@@ -164,6 +164,35 @@ public sealed class CreateLifecycleTests
     }
 
     [Fact]
+    public async Task One_refusal_followed_by_a_long_run_of_429s_fails_no_one_as_Unauthorized()
+    {
+        await using var service = await GenerationHarness.StartAsync(new Dictionary<string, string?>
+        {
+            ["Generation:UnauthorizedGrace"] = "00:02:00",
+            ["Generation:CreateRetryMinInterval"] = "00:00:10",
+            ["Generation:CreateRetryMaxInterval"] = "00:00:30",
+        });
+        var busyUntil = service.Time.GetUtcNow() + TimeSpan.FromMinutes(5);
+        service.Kling.OnCreate = (_, attempt) =>
+            attempt == 1 ? throw new KlingApiException(KlingErrorKind.Unauthorized, HttpStatusCode.Unauthorized, "Kling answered 401")
+            : service.Time.GetUtcNow() < busyUntil
+                ? throw new KlingApiException(KlingErrorKind.Transient, HttpStatusCode.TooManyRequests, "Kling answered 429", TimeSpan.FromSeconds(20))
+                : Task.FromResult(new CreateTaskResponse($"task-{attempt}"));
+        var command = GenerationHarness.ValidCommand();
+        await service.SendAsync(command);
+        await service.AdvanceAndSettleAsync(TimeSpan.FromSeconds(1));
+
+        for (var i = 0; i < 60 && service.Published<VideoGenerationSubmitted>().Count == 0 && service.Published<VideoFailed>().Count == 0; i++)
+        {
+            await service.AdvanceAndSettleAsync(TimeSpan.FromSeconds(10));
+        }
+
+        Assert.Empty(service.Published<VideoFailed>().Select(f => $"{f.Reason}: {f.Message}"));
+        Assert.Equal(command.RequestId, Assert.Single(service.Published<VideoGenerationSubmitted>()).RequestId);
+        Assert.True(service.Kling.CreateAttempts > 5, $"{service.Kling.CreateAttempts} create attempts: the 429s should have run past the grace.");
+    }
+
+    [Fact]
     public async Task After_the_grace_a_key_that_works_again_is_noticed_and_new_jobs_are_created()
     {
         await using var service = await GenerationHarness.StartAsync(new Dictionary<string, string?>
