@@ -2,9 +2,14 @@ using KlingService.Contracts;
 
 namespace KlingService.Cli;
 
-/// <summary>The jobs seen on the bus, folded from their events; <c>watch</c> draws it.</summary>
-public sealed class JobBoard
+/// <summary>
+/// The jobs seen on the bus, folded from their events; <c>watch</c> draws it. It keeps at most
+/// <paramref name="capacity"/> jobs, the most recent, so hours of watching a busy deployment do not grow its memory.
+/// </summary>
+public sealed class JobBoard(int capacity = JobBoard.DefaultCapacity)
 {
+    public const int DefaultCapacity = 1000;
+
     private readonly Dictionary<Guid, JobRow> _rows = [];
 
     public int Count => _rows.Count;
@@ -33,7 +38,23 @@ public sealed class JobBoard
             _ => row,
         };
         _rows[seen.RequestId] = row;
+        if (_rows.Count > capacity)
+        {
+            Forget(seen.RequestId);
+        }
+
         return row;
+    }
+
+    /// <summary>The job that ended longest ago goes first; with none ended, the one running longest (never the job just seen).</summary>
+    private void Forget(Guid justSeen)
+    {
+        var others = _rows.Values.Where(r => r.RequestId != justSeen).ToList();
+        var oldest = others.Where(r => r.Ended).MinBy(r => r.EndedAt) ?? others.MinBy(r => r.Since);
+        if (oldest is not null)
+        {
+            _rows.Remove(oldest.RequestId);
+        }
     }
 
     /// <summary>Running jobs first (oldest on top), then the most recently ended, at most <paramref name="limit"/> rows.</summary>

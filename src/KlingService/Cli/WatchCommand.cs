@@ -17,7 +17,20 @@ public static class WatchCommand
         {
             Description = "Stop after this long (e.g. 10m, 2h or 00:10:00); default: until Ctrl+C.", HelpName = "duration", CustomParser = ArgumentParsers.OptionalDuration,
         };
-        var command = new ClientCommand("watch", "Show the jobs seen on the bus (state, progress, eta, age), live, until Ctrl+C.") { duration };
+        var keep = new Option<int>("--keep")
+        {
+            Description = $"Jobs kept in the table, the most recent (default {JobBoard.DefaultCapacity}).",
+            DefaultValueFactory = _ => JobBoard.DefaultCapacity,
+            CustomParser = ArgumentParsers.WholeNumber,
+        };
+        keep.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int>() < 1)
+            {
+                result.AddError("--keep: expected a whole number of 1 or more.");
+            }
+        });
+        var command = new ClientCommand("watch", "Show the jobs seen on the bus (state, progress, eta, age), live, until Ctrl+C.") { duration, keep };
         client.AddTo(command);
         command.SetAction((parsed, cancellationToken) => CliCommands.GuardAsync(async () =>
         {
@@ -35,7 +48,7 @@ public static class WatchCommand
 
             try
             {
-                await (output.Json ? PrintLinesAsync(feed, output, stop.Token) : ShowTableAsync(feed, stop.Token));
+                await (output.Json ? PrintLinesAsync(feed, output, stop.Token) : ShowTableAsync(feed, new JobBoard(parsed.GetValue(keep)), stop.Token));
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
@@ -55,9 +68,8 @@ public static class WatchCommand
         }
     }
 
-    private static async Task ShowTableAsync(EventFeed feed, CancellationToken cancellationToken)
+    private static async Task ShowTableAsync(EventFeed feed, JobBoard board, CancellationToken cancellationToken)
     {
-        var board = new JobBoard();
         await AnsiConsole.Live(Render(board)).StartAsync(async live =>
         {
             while (!cancellationToken.IsCancellationRequested)

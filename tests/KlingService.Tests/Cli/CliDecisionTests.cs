@@ -106,6 +106,31 @@ public sealed class CliDecisionTests
     }
 
     [Fact]
+    public void The_watch_table_keeps_the_most_recent_jobs_up_to_its_bound_forgetting_the_longest_ended_first()
+    {
+        var board = new JobBoard(capacity: 3);
+        var start = DateTimeOffset.UnixEpoch;
+        var ids = Enumerable.Range(0, 6).Select(_ => Guid.NewGuid()).ToList();
+        JobEvent Submitted(int i) => new("VideoGenerationSubmitted", ids[i], new VideoGenerationSubmitted(ids[i], $"t{i}", start.AddSeconds(i), VideoMode.Standard, 5), start.AddSeconds(i));
+
+        board.Apply(Submitted(0));
+        board.Apply(Submitted(1));
+        board.Apply(new JobEvent("VideoFailed", ids[1], new VideoFailed(ids[1], "t1", VideoFailureReason.TimedOut, ""), start.AddSeconds(2)));
+        board.Apply(Submitted(2));
+        board.Apply(Submitted(3));
+        var afterEnded = board.Rows(10).Select(r => r.RequestId).ToList();
+        for (var i = 4; i < 6; i++)
+        {
+            board.Apply(Submitted(i));
+        }
+
+        // The ended job goes before any running one; then the longest running.
+        Assert.Equal([ids[0], ids[2], ids[3]], afterEnded);
+        Assert.Equal(3, board.Count);
+        Assert.Equal([ids[3], ids[4], ids[5]], board.Rows(10).Select(r => r.RequestId));
+    }
+
+    [Fact]
     public void Status_shows_only_what_the_service_filled_in_and_no_stale_eta_once_the_job_ended()
     {
         var id = Guid.NewGuid();
