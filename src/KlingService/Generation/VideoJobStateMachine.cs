@@ -182,7 +182,14 @@ public sealed class VideoJobStateMachine : MassTransitStateMachine<VideoJobState
                                 .Schedule(StatusCheck,
                                     context => new CheckVideoStatus(context.Saga.CorrelationId, context.Saga.TaskId),
                                     context => planner.UntilNextCheck(context.Saga))))),
-            When(Deadline.Received)
+            // A task that finished in the seconds since the last check is paid for: one last look before
+            // giving up, through the check itself (its running branch ends the job as TimedOut), with the
+            // deadline re-armed once as the bound on that look.
+            When(Deadline.Received, context => !LastLookOver(context.Saga, options.Value, time))
+                .Then(context => context.Saga.NextCheckAt = time.GetUtcNow())
+                .Schedule(StatusCheck, context => new CheckVideoStatus(context.Saga.CorrelationId, context.Saga.TaskId), _ => TimeSpan.Zero)
+                .Schedule(Deadline, context => new VideoJobDeadlineExpired(context.Saga.CorrelationId, context.Saga.TaskId), _ => options.Value.MaxCheckInterval),
+            When(Deadline.Received, context => LastLookOver(context.Saga, options.Value, time))
                 .Then(context => TimedOut(context.Saga))
                 .ThenAsync(context => EndAsync(context, TimedOutEvent(context.Saga)))
                 .Unschedule(StatusCheck)
@@ -278,6 +285,10 @@ public sealed class VideoJobStateMachine : MassTransitStateMachine<VideoJobState
 
     private static bool DeadlinePassed(VideoJobState job, GenerationOptions options, TimeProvider time) =>
         time.GetUtcNow() >= job.SubmittedAt + options.JobDeadline;
+
+    /// <summary>The last look the deadline granted (one check, bounded by <see cref="GenerationOptions.MaxCheckInterval"/>) is over.</summary>
+    private static bool LastLookOver(VideoJobState job, GenerationOptions options, TimeProvider time) =>
+        time.GetUtcNow() >= job.SubmittedAt + options.JobDeadline + options.MaxCheckInterval;
 
     /// <summary>
     /// A Submitted starts a job only for the task the ledger recorded for its request, and only while

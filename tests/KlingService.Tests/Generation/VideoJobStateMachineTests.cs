@@ -302,6 +302,28 @@ public sealed class VideoJobStateMachineTests
     }
 
     [Fact]
+    public async Task A_task_that_finishes_in_the_last_seconds_before_the_deadline_is_delivered_not_timed_out()
+    {
+        var deadline = TimeSpan.FromMinutes(5);
+        await using var service = await GenerationHarness.StartAsync(new Dictionary<string, string?> { ["Generation:JobDeadline"] = "00:05:00" });
+        var start = service.Time.GetUtcNow();
+        // Still processing at every check the plan makes before the deadline; finished half a second before it.
+        service.Kling.OnStatus = (id, _) => service.Time.GetUtcNow() - start >= deadline - TimeSpan.FromMilliseconds(500)
+            ? FakeKlingApi.Succeeded(id, "https://cdn.example/last-second.mp4")
+            : FakeKlingApi.Processing(id, 99, eta: 600);
+
+        await service.SendAsync(GenerationHarness.ValidCommand());
+        await service.PublishedAsync<VideoGenerationSubmitted>();
+        for (var i = 0; i < 400 && service.Published<VideoReady>().Count + service.Published<VideoFailed>().Count == 0; i++)
+        {
+            await service.AdvanceAndSettleAsync(TimeSpan.FromSeconds(1));
+        }
+
+        Assert.Empty(service.Published<VideoFailed>().Select(f => $"{f.Reason}: {f.Message}"));
+        Assert.Equal("https://cdn.example/last-second.mp4", Assert.Single(service.Published<VideoReady>()).VideoUrl);
+    }
+
+    [Fact]
     public async Task A_status_check_after_the_deadline_ends_the_job_even_when_the_deadline_message_was_lost()
     {
         await using var service = await GenerationHarness.StartAsync(new Dictionary<string, string?> { ["Generation:JobDeadline"] = "00:10:00" });
