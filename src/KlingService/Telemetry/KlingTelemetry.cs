@@ -47,6 +47,10 @@ public static class KlingTelemetry
     public const string StoreDuration = "kling.store.duration";
     public const string StoreFailures = "kling.store.failures";
 
+    /// <summary>Internal messages dropped because they did not match our own records, by message type and reason.</summary>
+    public const string BusRejected = "kling.bus.rejected";
+    public const string RejectReasonTag = "kling.bus.reject_reason";
+
     public const string RetriedTag = "kling.retried";
     public const string DuplicateKindTag = "kling.duplicate_kind";
 
