@@ -35,10 +35,10 @@ public sealed class ForgedStorageMessageTests
         await scene.ConsumedAsync(withoutToken);
         await scene.ConsumedAsync(wrongToken);
 
-        Assert.Equal(2, scene.Totals[$"{KlingTelemetry.BusRejected}/{BusRejection.WrongToken}"]);
         Assert.DoesNotContain(scene.Cdn.Requests, u => u.Host == "169.254.169.254");
         Assert.Single(scene.Store.Saves);
         Assert.Empty(scene.Service.Published<VideoStored>());
+        Assert.Equal(2, scene.Totals[$"{KlingTelemetry.BusRejected}/{BusRejection.WrongToken}"]);
 
         scene.Store.Finish();
         var ready = await scene.Service.EventuallyPublishedAsync<VideoReady>();
@@ -80,10 +80,10 @@ public sealed class ForgedStorageMessageTests
         await scene.Service.Harness.Bus.Publish(forged);
         await scene.ConsumedAsync(forged);
 
-        Assert.Equal(1, scene.Totals[$"{KlingTelemetry.BusRejected}/{BusRejection.NotStoring}"]);
         Assert.Empty(scene.Cdn.Requests);
         Assert.Empty(scene.Store.Saves);
         Assert.Empty(scene.Service.Published<VideoStored>());
+        Assert.Equal(1, scene.Totals[$"{KlingTelemetry.BusRejected}/{BusRejection.NotStoring}"]);
     }
 
     [Fact]
@@ -97,10 +97,10 @@ public sealed class ForgedStorageMessageTests
         await scene.Service.Harness.Bus.Publish(forged);
         await scene.ConsumedAsync(forged);
 
-        Assert.Equal(1, scene.Totals[$"{KlingTelemetry.BusRejected}/{BusRejection.UnknownJob}"]);
         Assert.Empty(scene.Cdn.Requests);
         Assert.Empty(scene.Store.Saves);
         Assert.Empty(scene.Service.Published<VideoStored>());
+        Assert.Equal(1, scene.Totals[$"{KlingTelemetry.BusRejected}/{BusRejection.UnknownJob}"]);
     }
 
     [Fact]
@@ -117,9 +117,9 @@ public sealed class ForgedStorageMessageTests
         await scene.ConsumedAsync(withoutToken);
         await scene.ConsumedAsync(wrongToken);
 
-        Assert.Equal(2, scene.Totals[$"{KlingTelemetry.BusRejected}/{BusRejection.WrongToken}"]);
         Assert.Empty(scene.Service.Published<VideoReady>());
         Assert.Equal(JobState.Generating, (await scene.Service.StatusAsync(job.RequestId)).State);
+        Assert.Equal(2, scene.Totals[$"{KlingTelemetry.BusRejected}/{BusRejection.WrongToken}"]);
 
         scene.Store.Finish();
         var ready = await scene.Service.EventuallyPublishedAsync<VideoReady>();
@@ -142,9 +142,9 @@ public sealed class ForgedStorageMessageTests
         await scene.Service.Harness.Bus.Publish(forged);
         await scene.ConsumedAsync(forged);
 
-        Assert.Equal(1, scene.Totals[$"{KlingTelemetry.BusRejected}/{BusRejection.NotStoring}"]);
         Assert.False(await scene.Service.Harness.Published.Any<Fault<VideoStored>>());
         Assert.Empty(scene.Service.Published<VideoReady>());
+        Assert.Equal(1, scene.Totals[$"{KlingTelemetry.BusRejected}/{BusRejection.NotStoring}"]);
 
         scene.Store.Finish();
         var ready = await scene.Service.AdvanceUntilPublishedAsync<VideoReady>(TimeSpan.FromSeconds(5), TimeSpan.FromMinutes(5));
@@ -210,7 +210,9 @@ public sealed class ForgedStorageMessageTests
             var giveUp = DateTime.UtcNow + TimeSpan.FromSeconds(20);
             while (!Service.Harness.Consumed.Select<T>(m => m.Context.Message.Equals(message)).Any())
             {
-                Assert.True(DateTime.UtcNow < giveUp, $"The {typeof(T).Name} was not consumed within 20 s.");
+                Assert.True(
+                    DateTime.UtcNow < giveUp,
+                    $"The {typeof(T).Name} was not consumed within 20 s; URLs fetched: [{string.Join(", ", Cdn.Requests)}], keys saved: [{string.Join(", ", Store.Saves)}].");
                 await Task.Delay(20);
             }
         }
