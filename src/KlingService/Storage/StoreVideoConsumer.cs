@@ -8,8 +8,9 @@ namespace KlingService.Storage;
 
 /// <summary>
 /// Copies a finished video into the artifact store, trying again with growing pauses while the provider's URL is
-/// valid, and always answers the saga: with the stored video, or with why there is none. Nothing here holds a
-/// database connection; a crash mid-copy leaves the message unacknowledged, so another instance copies it again.
+/// valid, and always answers the saga's own request: with the stored video, or with why there is none. The job is
+/// read once, before the copy, and no database connection is held during it; a crash mid-copy leaves the message
+/// unacknowledged, so another instance copies it again.
 /// The bus is not trusted: what is copied, from where and until when comes from the job's saga, and only a job
 /// storing its video under the message's one-time token is copied at all.
 /// </summary>
@@ -29,7 +30,7 @@ public sealed class StoreVideoConsumer(
 
     public async Task Consume(ConsumeContext<StoreVideo> context)
     {
-        if (await OwnRequestAsync(context.Message, context.CancellationToken) is not { } job)
+        if (await OwnRequestAsync(context.Message) is not { } job)
         {
             // No answer either: the saga takes none without its token, and a made-up job has no saga to answer.
             return;
@@ -121,7 +122,7 @@ public sealed class StoreVideoConsumer(
     /// The copy the job's own saga asked for, rebuilt from that saga (its provider URL, the URL's expiry, its give-up
     /// time); null, counted and logged, when the message names no job storing its video under the message's token.
     /// </summary>
-    private async Task<StoreVideo?> OwnRequestAsync(StoreVideo claim, CancellationToken cancellationToken)
+    private async Task<StoreVideo?> OwnRequestAsync(StoreVideo claim)
     {
         var saga = await jobs.Load(claim.CorrelationId);
         var rejection = saga is null || saga.TaskId != claim.TaskId ? BusRejection.UnknownJob
