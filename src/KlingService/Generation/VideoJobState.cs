@@ -61,6 +61,12 @@ public sealed class VideoJobState : SagaStateMachineInstance, ISagaVersion
     /// <summary>While the video is being stored: when the job stops waiting for the copy and delivers the provider's URL.</summary>
     public DateTimeOffset? StoreGiveUpAt { get; set; }
 
+    /// <summary>
+    /// While the video is being stored: the one-time token its StoreVideo carried. Only a copy asked for with it is
+    /// made, and only an answer carrying it ends the job, so nothing else on the bus can do either.
+    /// </summary>
+    public Guid? StoreToken { get; set; }
+
     public string? FailureMessage { get; set; }
 
     /// <summary>What the last check means: the state machine ends the job on anything but Running.</summary>

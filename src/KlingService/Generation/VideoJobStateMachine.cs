@@ -41,7 +41,8 @@ public sealed class VideoJobStateMachine : MassTransitStateMachine<VideoJobState
         Event(() => Stored, e =>
         {
             e.CorrelateById(context => context.Message.CorrelationId);
-            e.OnMissingInstance(m => m.Discard());
+            // A late answer after the store timeout, or one made up for a job that is not there.
+            e.OnMissingInstance(m => m.Execute(context => RejectStored(context.Message, BusRejection.UnknownJob)));
         });
         Event(() => Rearm, e =>
         {
@@ -93,7 +94,7 @@ public sealed class VideoJobStateMachine : MassTransitStateMachine<VideoJobState
                         .Then(context =>
                         {
                             GenerationLog.LateSubmittedIgnored(logger, context.Message.TaskId, context.Message.RequestId);
-                            metrics.MessageRejected(nameof(VideoGenerationSubmitted));
+                            metrics.BusRejected(nameof(VideoGenerationSubmitted), BusRejection.UnknownJob);
                         })
                         .Finalize()));
 
@@ -139,12 +140,17 @@ public sealed class VideoJobStateMachine : MassTransitStateMachine<VideoJobState
                             // Keep the paid video before telling anyone: the copy runs outside this transaction
                             // and answers with VideoStored; the deadline becomes the longest wait for that answer.
                             store => store
-                                .Then(context => context.Saga.StoreGiveUpAt = StoreGiveUpAt(context.Saga, storage.Value))
+                                .Then(context =>
+                                {
+                                    context.Saga.StoreGiveUpAt = StoreGiveUpAt(context.Saga, storage.Value);
+                                    // Random, not NewId's sequential ids: a token that could be guessed would prove nothing.
+                                    context.Saga.StoreToken = Guid.NewGuid();
+                                })
                                 .ThenAsync(context => context.GetServiceOrCreateInstance<IRequestLedger>()
                                     .RecordTaskFinishedAsync(context.Saga.RequestId, context.Saga.Status, context.CancellationToken).AsTask())
                                 .Publish(context => new StoreVideo(
                                     context.Saga.CorrelationId, context.Saga.RequestId, context.Saga.TaskId, context.Saga.VideoUrl!,
-                                    context.Saga.VideoUrlExpiresAt, context.Saga.StoreGiveUpAt!.Value))
+                                    context.Saga.VideoUrlExpiresAt, context.Saga.StoreGiveUpAt!.Value, context.Saga.StoreToken!.Value))
                                 .Schedule(Deadline, context => new VideoJobDeadlineExpired(context.Saga.CorrelationId, context.Saga.TaskId),
                                     context => StoreAnswerDelay(context.Saga, storage.Value, time))
                                 .TransitionTo(Storing),
@@ -193,13 +199,19 @@ public sealed class VideoJobStateMachine : MassTransitStateMachine<VideoJobState
                 .Then(context => TimedOut(context.Saga))
                 .ThenAsync(context => EndAsync(context, TimedOutEvent(context.Saga)))
                 .Unschedule(StatusCheck)
-                .Finalize());
+                .Finalize(),
+            // No copy was asked for: whatever sent this, it is not an answer.
+            When(Stored)
+                .Then(context => RejectStored(context.Message, BusRejection.NotStoring)));
 
         During(Storing,
-            When(Stored)
+            When(Stored, context => AnswersOwnStoreVideo(context.Saga, context.Message))
                 .ThenAsync(context => EndAsync(context, Ready(context.Saga, context.Message.Video)))
                 .Unschedule(Deadline)
                 .Finalize(),
+            // Not the answer to this job's StoreVideo: the job keeps waiting for its own copy (or its timer).
+            When(Stored, context => !AnswersOwnStoreVideo(context.Saga, context.Message))
+                .Then(context => RejectStored(context.Message, BusRejection.WrongToken)),
             // The copy never answered (its message lost to an error queue, say): the video is delivered as it is.
             When(Deadline.Received)
                 .Then(context =>
@@ -222,6 +234,12 @@ public sealed class VideoJobStateMachine : MassTransitStateMachine<VideoJobState
         {
             GenerationLog.TaskFailed(logger, job.TaskId, job.RequestId, VideoFailureReason.TimedOut, TimedOutMessage(options.Value));
             metrics.Failed(VideoFailureReason.TimedOut, tracked: true, job.ChecksMade);
+        }
+
+        void RejectStored(VideoStored message, BusRejection reason)
+        {
+            metrics.BusRejected(nameof(VideoStored), reason);
+            StorageLog.VideoStoredRejected(logger, message.TaskId, message.CorrelationId, reason);
         }
 
         VideoFailed TimedOutEvent(VideoJobState job) =>
@@ -258,6 +276,9 @@ public sealed class VideoJobStateMachine : MassTransitStateMachine<VideoJobState
         stored?.Key,
         stored?.SizeBytes,
         stored?.Sha256);
+
+    private static bool AnswersOwnStoreVideo(VideoJobState job, VideoStored answer) =>
+        job.StoreToken is { } token && answer.StoreToken == token;
 
     /// <summary>Tries stop when the provider's URL expires, or after <c>Storage:StoreTimeout</c>, whichever comes first.</summary>
     private static DateTimeOffset StoreGiveUpAt(VideoJobState job, StorageOptions storage)

@@ -19,4 +19,10 @@ internal static partial class StorageLog
 
     [LoggerMessage(EventId = 4006, Level = LogLevel.Warning, Message = "Finished videos are not stored (Storage:Kind is None): clients get only the provider's URL, which expires")]
     public static partial void StorageOff(ILogger logger);
+
+    [LoggerMessage(EventId = 4007, Level = LogLevel.Warning, Message = "Dropped a StoreVideo naming task {TaskId} (job {CorrelationId}): {Reason}, it is not the job's own request to store its video, so nothing was fetched")]
+    public static partial void StoreVideoRejected(ILogger logger, string taskId, Guid correlationId, BusRejection reason);
+
+    [LoggerMessage(EventId = 4008, Level = LogLevel.Warning, Message = "Dropped a VideoStored naming task {TaskId} (job {CorrelationId}): {Reason}, it does not answer the job's own StoreVideo")]
+    public static partial void VideoStoredRejected(ILogger logger, string taskId, Guid correlationId, BusRejection reason);
 }

@@ -8,18 +8,34 @@ namespace KlingService.Storage;
 
 /// <summary>
 /// Copies a finished video into the artifact store, trying again with growing pauses while the provider's URL is
-/// valid, and always answers the saga: with the stored video, or with why there is none. Nothing here holds a
-/// database connection; a crash mid-copy leaves the message unacknowledged, so another instance copies it again.
+/// valid, and always answers the saga's own request: with the stored video, or with why there is none. The job is
+/// read once, before the copy, and no database connection is held during it; a crash mid-copy leaves the message
+/// unacknowledged, so another instance copies it again.
+/// The bus is not trusted: what is copied, from where and until when comes from the job's saga, and only a job
+/// storing its video under the message's one-time token is copied at all.
 /// </summary>
 public sealed class StoreVideoConsumer(
-    VideoCopier copier, IOptions<StorageOptions> options, TimeProvider time, KlingMetrics metrics, ILogger<StoreVideoConsumer> logger)
+    VideoCopier copier,
+    ILoadSagaRepository<VideoJobState> jobs,
+    IOptions<StorageOptions> options,
+    TimeProvider time,
+    KlingMetrics metrics,
+    ILogger<StoreVideoConsumer> logger)
     : IConsumer<StoreVideo>
 {
+    // MassTransit names a state after its property on the state machine.
+    private const string StoringState = nameof(VideoJobStateMachine.Storing);
+
     private readonly StorageOptions _options = options.Value;
 
     public async Task Consume(ConsumeContext<StoreVideo> context)
     {
-        var job = context.Message;
+        if (await OwnRequestAsync(context.Message) is not { } job)
+        {
+            // No answer either: the saga takes none without its token, and a made-up job has no saga to answer.
+            return;
+        }
+
         using var activity = KlingTelemetry.Source.StartActivity(KlingTelemetry.StoreVideoSpan);
         activity?.SetTag(KlingTelemetry.TaskIdTag, job.TaskId);
         activity?.SetTag(KlingTelemetry.RequestIdTag, job.RequestId.ToString());
@@ -46,7 +62,7 @@ public sealed class StoreVideoConsumer(
             StorageLog.VideoNotStored(logger, job.TaskId, job.RequestId, failure.Value, attempts, job.VideoUrlExpiresAt);
         }
 
-        await context.Publish(new VideoStored(job.CorrelationId, job.TaskId, stored, failure));
+        await context.Publish(new VideoStored(job.CorrelationId, job.TaskId, stored, failure, job.StoreToken));
     }
 
     private async Task<(StoredVideo? Stored, StoreFailureReason? Failure, int Attempts)> CopyWithRetriesAsync(
@@ -100,6 +116,27 @@ public sealed class StoreVideoConsumer(
 
             await Task.Delay(pause, time, cancellationToken);
         }
+    }
+
+    /// <summary>
+    /// The copy the job's own saga asked for, rebuilt from that saga (its provider URL, the URL's expiry, its give-up
+    /// time); null, counted and logged, when the message names no job storing its video under the message's token.
+    /// </summary>
+    private async Task<StoreVideo?> OwnRequestAsync(StoreVideo claim)
+    {
+        var saga = await jobs.Load(claim.CorrelationId);
+        var rejection = saga is null || saga.TaskId != claim.TaskId ? BusRejection.UnknownJob
+            : saga.CurrentState != StoringState || saga.VideoUrl is null || saga.StoreGiveUpAt is null ? BusRejection.NotStoring
+            : saga.StoreToken is not { } token || token != claim.StoreToken ? BusRejection.WrongToken
+            : (BusRejection?)null;
+        if (rejection is { } reason)
+        {
+            metrics.BusRejected(nameof(StoreVideo), reason);
+            StorageLog.StoreVideoRejected(logger, claim.TaskId, claim.CorrelationId, reason);
+            return null;
+        }
+
+        return new StoreVideo(saga!.CorrelationId, saga.RequestId, saga.TaskId, saga.VideoUrl!, saga.VideoUrlExpiresAt, saga.StoreGiveUpAt!.Value, saga.StoreToken!.Value);
     }
 
     /// <summary>

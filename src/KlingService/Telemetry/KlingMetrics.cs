@@ -22,7 +22,7 @@ public sealed class KlingMetrics
     private readonly Counter<long> _storedBytes;
     private readonly Histogram<double> _storeDuration;
     private readonly Counter<long> _storeFailures;
-    private readonly Counter<long> _messagesRejected;
+    private readonly Counter<long> _busRejected;
 
     public KlingMetrics(IMeterFactory meterFactory)
     {
@@ -43,8 +43,7 @@ public sealed class KlingMetrics
         _storedBytes = meter.CreateCounter<long>(KlingTelemetry.StoredBytes, "By", "Bytes of finished videos copied into the artifact store");
         _storeDuration = meter.CreateHistogram<double>(KlingTelemetry.StoreDuration, "s", "Time to store one video, its retries included");
         _storeFailures = meter.CreateCounter<long>(KlingTelemetry.StoreFailures, description: "Videos delivered without a stored copy, by reason");
-        _messagesRejected = meter.CreateCounter<long>(
-            KlingTelemetry.MessagesRejected, description: "Internal messages dropped because our own records contradict them (forged or stale), by type");
+        _busRejected = meter.CreateCounter<long>(KlingTelemetry.BusRejected, description: "Internal messages dropped because they did not match the job's own record");
     }
 
     public void Submitted(TimeSpan backlogWait)
@@ -107,11 +106,13 @@ public sealed class KlingMetrics
         _storeDuration.Record(took.TotalSeconds);
     }
 
-    /// <summary>An internal message our own records contradict was dropped: forged, or stale beyond use.</summary>
-    public void MessageRejected(string messageType) =>
-        _messagesRejected.Add(1, new KeyValuePair<string, object?>(KlingTelemetry.MessageTypeTag, messageType));
-
     /// <summary>A finished video went out with the provider's URL alone.</summary>
     public void VideoNotStored(Storage.StoreFailureReason reason) =>
         _storeFailures.Add(1, new KeyValuePair<string, object?>(KlingTelemetry.StoreFailureTag, reason.ToString()));
+
+    /// <summary>A message from the bus was dropped: it did not match our own record of the job it names.</summary>
+    public void BusRejected(string messageType, Storage.BusRejection reason) =>
+        _busRejected.Add(1,
+            new KeyValuePair<string, object?>(KlingTelemetry.MessageTypeTag, messageType),
+            new KeyValuePair<string, object?>(KlingTelemetry.RejectReasonTag, reason.ToString()));
 }

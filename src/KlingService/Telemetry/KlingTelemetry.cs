@@ -47,6 +47,10 @@ public static class KlingTelemetry
     public const string StoreDuration = "kling.store.duration";
     public const string StoreFailures = "kling.store.failures";
 
+    /// <summary>Internal messages dropped because they did not match our own records, by message type and reason.</summary>
+    public const string BusRejected = "kling.bus.rejected";
+    public const string RejectReasonTag = "kling.bus.reject_reason";
+
     public const string RetriedTag = "kling.retried";
     public const string DuplicateKindTag = "kling.duplicate_kind";
 
@@ -57,6 +61,5 @@ public static class KlingTelemetry
 
     /// <summary>Scheduled messages set aside after repeated failures to send them, by message type.</summary>
     public const string SchedulerSetAside = "kling.scheduler.set_aside";
-    public const string MessagesRejected = "kling.bus.messages_rejected";
     public const string MessageTypeTag = "kling.message_type";
 }
