@@ -114,11 +114,13 @@ public sealed class VideoJobStateMachine : MassTransitStateMachine<VideoJobState
             When(Silence)
                 .Then(context => context.Saga.Cancelled = true),
             // The sweeper saw the scheduler holds no check, or no deadline, for this job: arm what is
-            // missing, and only that, so a pending check is never pushed later.
+            // missing, and only that. Its flag may be stale by now (or the message not the sweeper's), so
+            // the check goes back no later than the time the job itself planned (sooner when the plain
+            // policy says so): a pending check is never pushed back, an overdue one runs at once.
             When(Rearm, context => context.Message.CheckMissing)
-                .Then(context => context.Saga.NextCheckAt = time.GetUtcNow() + policy.NextCheck(context.Saga))
+                .Then(context => context.Saga.NextCheckAt = RearmedCheckAt(context.Saga))
                 .Schedule(StatusCheck, context => new CheckVideoStatus(context.Saga.CorrelationId, context.Saga.TaskId),
-                    context => policy.NextCheck(context.Saga)),
+                    context => context.Saga.NextCheckAt!.Value - time.GetUtcNow()),
             When(Rearm, context => context.Message.DeadlineMissing)
                 .Schedule(Deadline, context => new VideoJobDeadlineExpired(context.Saga.CorrelationId, context.Saga.TaskId),
                     context => DeadlineDelay(context.Saga, options.Value, time)),
@@ -229,6 +231,13 @@ public sealed class VideoJobStateMachine : MassTransitStateMachine<VideoJobState
             Ignore(Rearm, context => !context.Message.DeadlineMissing),
             Ignore(Submitted),
             Ignore(StatusCheck.Received));
+
+        DateTimeOffset RearmedCheckAt(VideoJobState job)
+        {
+            var now = time.GetUtcNow();
+            var unlearned = now + policy.NextCheck(job);
+            return job.NextCheckAt is { } planned ? (planned < now ? now : planned < unlearned ? planned : unlearned) : unlearned;
+        }
 
         void TimedOut(VideoJobState job)
         {

@@ -200,6 +200,26 @@ public sealed class VideoJobStateMachineTests
     }
 
     [Fact]
+    public async Task A_re_arm_every_few_seconds_never_postpones_the_planned_status_check()
+    {
+        await using var service = await GenerationHarness.StartAsync();
+        service.Kling.ScriptStatuses(id => FakeKlingApi.Processing(id, 50, eta: 20), id => FakeKlingApi.Succeeded(id));
+        await service.SendAsync(GenerationHarness.ValidCommand());
+        var submitted = await service.PublishedAsync<VideoGenerationSubmitted>();
+        var job = TaskCorrelation.FromTaskId(submitted.TaskId);
+
+        for (var elapsed = TimeSpan.Zero; elapsed < TimeSpan.FromMinutes(2) && service.Published<VideoReady>().Count == 0; elapsed += Step)
+        {
+            // A sweeper acting on a stale flag, or anyone on the bus: "this job has no check".
+            await service.Harness.Bus.Publish(new RearmVideoJob(job, submitted.TaskId, CheckMissing: true, DeadlineMissing: false));
+            await service.AdvanceAndSettleAsync(Step);
+        }
+
+        Assert.True(service.Kling.StatusCalls >= 2, $"{service.Kling.StatusCalls} status calls: each re-arm pushed the planned check back.");
+        Assert.Single(service.Published<VideoReady>());
+    }
+
+    [Fact]
     public async Task A_late_Submitted_after_the_job_ended_starts_no_second_life()
     {
         await using var service = await GenerationHarness.StartAsync();
