@@ -133,12 +133,12 @@ public sealed class BrokerUserTests(InfrastructureFixture infrastructure) : IAsy
         var refusals = new List<(string What, ShutdownEventArgs? Reason)>();
         foreach (var exchange in forbidden)
         {
-            refusals.Add(($"publish to '{exchange}'", await RefusalAsync(connection, channel => channel.BasicPublishAsync(exchange, "", true, new BasicProperties(), Encoding.UTF8.GetBytes("{}")).AsTask())));
+            refusals.Add(($"publish to '{exchange}'", await RefusalAsync(connection, channel => channel.BasicPublishAsync(exchange, "", false, new BasicProperties(), Encoding.UTF8.GetBytes("{}")).AsTask())));
         }
 
         foreach (var queue in internals)
         {
-            refusals.Add(($"publish to queue '{queue}' through the default exchange", await RefusalAsync(connection, channel => channel.BasicPublishAsync("", queue, true, new BasicProperties(), Encoding.UTF8.GetBytes("{}")).AsTask())));
+            refusals.Add(($"publish to queue '{queue}' through the default exchange", await RefusalAsync(connection, channel => channel.BasicPublishAsync("", queue, false, new BasicProperties(), Encoding.UTF8.GetBytes("{}")).AsTask())));
             refusals.Add(($"declare over '{queue}'", await RefusalAsync(connection, channel => channel.QueueDeclareAsync(queue, durable: true, exclusive: false, autoDelete: false))));
             refusals.Add(($"delete queue '{queue}'", await RefusalAsync(connection, channel => channel.QueueDeleteAsync(queue))));
             refusals.Add(($"delete exchange '{queue}'", await RefusalAsync(connection, channel => channel.ExchangeDeleteAsync(queue))));
