@@ -30,6 +30,10 @@ public static class BrokerAddress
         return uri;
     }
 
+    /// <summary>The user the URI logs in as; MassTransit and RabbitMQ.Client default to guest.</summary>
+    public static string User(Uri broker) =>
+        broker.UserInfo.Length == 0 ? "guest" : Uri.UnescapeDataString(broker.UserInfo.Split(':')[0]);
+
     /// <summary>host:port/vhost, never the user or password.</summary>
     public static string Describe(Uri broker) =>
         $"{broker.Host}:{(broker.IsDefaultPort || broker.Port < 0 ? (broker.Scheme == "amqps" ? 5671 : 5672) : broker.Port)}{(broker.AbsolutePath.Length > 1 ? broker.AbsolutePath : "/")}";

@@ -40,7 +40,7 @@ public static class BrokerProbe
     public static string Describe(Exception failure, Uri broker, TimeSpan timeout)
     {
         var where = BrokerAddress.Describe(broker);
-        var user = User(broker);
+        var user = BrokerAddress.User(broker);
         var chain = Chain(failure).ToList();
         if (chain.OfType<AuthenticationFailureException>().Any()
             || chain.OfType<PossibleAuthenticationFailureException>().Any())
@@ -59,9 +59,6 @@ public static class BrokerProbe
             ? $"cannot reach RabbitMQ at {where} within {timeout.TotalSeconds:0} s."
             : $"cannot reach RabbitMQ at {where} (nothing answers there, or the connection was refused).";
     }
-
-    private static string User(Uri broker) =>
-        broker.UserInfo.Length == 0 ? "guest" : Uri.UnescapeDataString(broker.UserInfo.Split(':')[0]);
 
     private static IEnumerable<Exception> Chain(Exception exception)
     {

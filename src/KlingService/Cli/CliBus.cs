@@ -17,15 +17,23 @@ public sealed class CliBus : IAsyncDisposable
     private static readonly TimeSpan StatusTimeout = TimeSpan.FromSeconds(15);
 
     private readonly IBusControl _bus;
+    private readonly ClientEndpointNameFormatter _names;
 
-    private CliBus(IBusControl bus) => _bus = bus;
+    private CliBus(IBusControl bus, ClientEndpointNameFormatter names)
+    {
+        _bus = bus;
+        _names = names;
+    }
 
     public static async Task<CliBus> ConnectAsync(Uri broker, CancellationToken cancellationToken)
     {
         await BrokerProbe.CheckAsync(broker, ConnectTimeout, cancellationToken);
+        var names = ClientEndpointNameFormatter.For(broker);
         var bus = Bus.Factory.CreateUsingRabbitMq(cfg =>
         {
             cfg.Host(broker);
+            // The bus endpoint (where the status query's answer comes back) is still temporary, under a name the client's user may declare.
+            cfg.OverrideDefaultBusEndpointQueueName(names.TemporaryEndpoint("bus"));
             cfg.ConfigureJsonSerializerOptions(options =>
             {
                 if (!options.Converters.Any(c => c is JsonStringEnumConverter))
@@ -42,7 +50,7 @@ public sealed class CliBus : IAsyncDisposable
         try
         {
             await bus.StartAsync(timeout.Token);
-            return new CliBus(bus);
+            return new CliBus(bus, names);
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
@@ -83,7 +91,7 @@ public sealed class CliBus : IAsyncDisposable
 
     /// <summary>The job events of the requests <paramref name="wanted"/> picks, from now on.</summary>
     public Task<EventFeed> SubscribeAsync(Func<Guid, bool> wanted, CancellationToken cancellationToken) =>
-        EventFeed.ConnectAsync(_bus, wanted, cancellationToken);
+        EventFeed.ConnectAsync(_bus, _names, wanted, cancellationToken);
 
     public async ValueTask DisposeAsync() => await StopQuietlyAsync(_bus);
 

@@ -21,10 +21,10 @@ public sealed class EventFeed : IAsyncDisposable
 
     public ChannelReader<JobEvent> Events => _events.Reader;
 
-    public static async Task<EventFeed> ConnectAsync(IBus bus, Func<Guid, bool> wanted, CancellationToken cancellationToken)
+    public static async Task<EventFeed> ConnectAsync(IBus bus, IEndpointNameFormatter names, Func<Guid, bool> wanted, CancellationToken cancellationToken)
     {
         var feed = new EventFeed(wanted);
-        feed._handle = bus.ConnectReceiveEndpoint(new TemporaryEndpointDefinition(), KebabCaseEndpointNameFormatter.Instance, endpoint =>
+        feed._handle = bus.ConnectReceiveEndpoint(new TemporaryEndpointDefinition("events"), names, endpoint =>
         {
             endpoint.Handler<VideoGenerationSubmitted>(context => feed.Add(context, nameof(VideoGenerationSubmitted), context.Message.RequestId));
             endpoint.Handler<VideoGenerationProgressed>(context => feed.Add(context, nameof(VideoGenerationProgressed), context.Message.RequestId));

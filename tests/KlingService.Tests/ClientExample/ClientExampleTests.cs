@@ -13,16 +13,14 @@ public sealed partial class ClientExampleTests(InfrastructureFixture infrastruct
     [Fact]
     public void The_README_shows_the_compiled_example_as_it_is()
     {
-        var root = RepositoryRoot();
-        var file = File.ReadAllText(Path.Combine(root, "tests", "KlingService.Tests", "ClientExample", "VideoClient.cs"));
-        var readme = File.ReadAllText(Path.Combine(root, "README.md"));
+        var file = File.ReadAllText(Path.Combine(Readme.RepositoryRoot(), "tests", "KlingService.Tests", "ClientExample", "VideoClient.cs"));
 
         var code = FileExample().Match(file);
-        var shown = ReadmeExample().Match(readme);
+        var shown = Readme.Block("client-example");
 
         Assert.True(code.Success, "VideoClient.cs has lost its <client-example> markers.");
-        Assert.True(shown.Success, "The README has no client example between <!-- client-example --> markers.");
-        Assert.Equal(code.Groups["code"].Value.Trim(), shown.Groups["code"].Value.Trim());
+        Assert.True(shown is not null, "The README has no client example between <!-- client-example --> markers.");
+        Assert.Equal(code.Groups["code"].Value.Trim(), shown.Trim());
     }
 
     [Fact]
@@ -46,20 +44,6 @@ public sealed partial class ClientExampleTests(InfrastructureFixture infrastruct
         Assert.StartsWith(simulator.BaseAddress.ToString(), ready.VideoUrl, StringComparison.Ordinal);
     }
 
-    private static string RepositoryRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "README.md")))
-        {
-            directory = directory.Parent;
-        }
-
-        return directory!.FullName;
-    }
-
     [GeneratedRegex(@"// <client-example>\n(?<code>.*)// </client-example>", RegexOptions.Singleline)]
     private static partial Regex FileExample();
-
-    [GeneratedRegex(@"<!-- client-example -->\s*```csharp\n(?<code>.*?)```\s*<!-- /client-example -->", RegexOptions.Singleline)]
-    private static partial Regex ReadmeExample();
 }

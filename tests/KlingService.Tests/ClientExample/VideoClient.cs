@@ -18,9 +18,14 @@ public static class VideoClient
             cfg.Host(rabbitMq);
             // The contract's enums travel by name ("Professional").
             cfg.ConfigureJsonSerializerOptions(o => { if (!o.Converters.OfType<JsonStringEnumConverter>().Any()) o.Converters.Add(new JsonStringEnumConverter()); return o; });
+            // Our queues' names start with our broker user's, "my-team.": the only ones it may declare (see Broker users).
+            // The bus's own queue takes GetVideoJob's answer.
+            cfg.OverrideDefaultBusEndpointQueueName($"my-team.bus-{Guid.NewGuid():N}");
             // A temporary queue of our own, bound to the events: our request's ending completes the outcome.
-            cfg.ReceiveEndpoint(e =>
+            cfg.ReceiveEndpoint($"my-team.events-{Guid.NewGuid():N}", e =>
             {
+                e.AutoDelete = true;
+                e.Durable = false;
                 e.Handler<VideoReady>(c => Task.FromResult(c.Message.RequestId == requestId && outcome.TrySetResult(c.Message)));
                 e.Handler<VideoFailed>(c => Task.FromResult(c.Message.RequestId == requestId && outcome.TrySetResult(c.Message)));
             });

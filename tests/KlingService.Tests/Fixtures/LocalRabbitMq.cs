@@ -79,6 +79,9 @@ public sealed class LocalRabbitMq : IAsyncDisposable
         Directory.Delete(_directory, recursive: true);
     }
 
+    /// <summary>Runs <c>rabbitmqctl</c> against this node (and only this node): its output, or an exception with its errors.</summary>
+    public Task<string> ControlAsync(params string[] arguments) => Control(arguments);
+
     private Task<string> Control(params string[] arguments) =>
         ExternalProcess.RunAsync(Path.Combine(Path.GetDirectoryName(_server)!, "rabbitmqctl"), ["-n", _nodeName, .. arguments], Environment());
 
