@@ -79,7 +79,8 @@ public static partial class ArgumentParsers
             return seconds <= TimeSpan.MaxValue.TotalSeconds ? TimeSpan.FromSeconds(seconds) : null;
         }
 
-        return TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out var span) ? span : null;
+        // A bare number would read as days ("5" is five days): a unit, or hh:mm:ss, is required.
+        return text.All(char.IsAsciiDigit) || !TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out var span) ? null : span;
     }
 
     private static string Single(ArgumentResult result) => result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";

@@ -10,7 +10,9 @@ namespace KlingService.Cli;
 /// </summary>
 public sealed class ClientEndpointNameFormatter(string user) : KebabCaseEndpointNameFormatter(false)
 {
-    public static ClientEndpointNameFormatter For(Uri broker) => new(BrokerAddress.User(broker));
+    // Queue names take letters, digits, '-', '_', '.' and ':'; any other character of a user name becomes '_'.
+    public static ClientEndpointNameFormatter For(Uri broker) =>
+        new(new string([.. BrokerAddress.User(broker).Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '_')]));
 
     /// <summary>What every name of this client starts with.</summary>
     public string OwnPrefix => $"{user}.";

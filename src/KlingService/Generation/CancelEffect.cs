@@ -3,8 +3,14 @@ namespace KlingService.Generation;
 /// <summary>What a cancel did to a request.</summary>
 public enum CancelEffect
 {
-    /// <summary>Unknown, already ended or already cancelled: nothing changed.</summary>
+    /// <summary>Already ended or already cancelled: nothing changed.</summary>
     None,
+
+    /// <summary>
+    /// Unknown: its command has not arrived (it travels on another queue, and may sit behind a backlog). The cancel is
+    /// remembered for the retention period, so the command, when it comes, ends Cancelled with nothing created.
+    /// </summary>
+    CancelledBeforeArrival,
 
     /// <summary>It was waiting: it ended, nothing was spent.</summary>
     EndedWaiting,

@@ -124,6 +124,8 @@ public sealed class VideoJobStateMachine : MassTransitStateMachine<VideoJobState
             When(Rearm, context => context.Message.DeadlineMissing)
                 .Schedule(Deadline, context => new VideoJobDeadlineExpired(context.Saga.CorrelationId, context.Saga.TaskId),
                     context => DeadlineDelay(context.Saga, options.Value, time)),
+            // Nothing said to be missing (the bus is not trusted): nothing to do, and no fault.
+            Ignore(Rearm, context => !context.Message.CheckMissing && !context.Message.DeadlineMissing),
             When(StatusCheck.Received)
                 .Activity(x => x.OfType<CheckTaskStatusActivity>())
                 .IfElse(context => context.Saga.Verdict == CheckVerdict.Succeeded,

@@ -41,6 +41,10 @@ public static class HealthAddress
             {
                 throw new StartupException(StartupFailure.HealthAddressInUse($"{Key} {url}"));
             }
+            catch (SocketException e)
+            {
+                throw new StartupException($"{Key} {url} cannot be listened on ({e.SocketErrorCode}): set Health:Urls to an address of this machine and a port it may use.");
+            }
             finally
             {
                 probe.Stop();

@@ -10,8 +10,8 @@ namespace KlingService.Hosting;
 public static class SettingArguments
 {
     // Read by the host or the framework rather than by an options class: free-form below these prefixes.
-    private static readonly string[] OpenPrefixes = ["Logging:", "OTEL_"];
-    private static readonly HashSet<string> HostKeys = new(["urls", "environment", "contentRoot", "applicationName"], StringComparer.OrdinalIgnoreCase);
+    private static readonly string[] OpenPrefixes = ["Logging:", "OTEL_", "Kestrel:"];
+    private static readonly HashSet<string> HostKeys = new(["environment", "contentRoot", "applicationName", "AllowedHosts", "shutdownTimeoutSeconds"], StringComparer.OrdinalIgnoreCase);
 
     /// <summary>The settings file beside the binary, as the catalogue of keys.</summary>
     public static IReadOnlySet<string> Catalogue() => Catalogue(new ConfigurationBuilder()
@@ -33,10 +33,17 @@ public static class SettingArguments
             var equals = text.IndexOf('=', StringComparison.Ordinal);
             if (prefixed == 0 && equals < 0)
             {
-                return $"unexpected argument '{argument}': the service takes settings only, as --Section:Key=value";
+                // Cut short: a stray word may be the second half of a secret split by an unquoted space.
+                var shown = argument.Length > 12 ? $"{argument[..6]}…" : argument;
+                return $"unexpected argument '{shown}': the service takes settings only, as --Section:Key=value";
             }
 
             var key = equals < 0 ? text : text[..equals];
+            if (key.Equals("urls", StringComparison.OrdinalIgnoreCase))
+            {
+                return "the service listens where Health:Urls says: pass --Health:Urls=... instead of --urls";
+            }
+
             if (argument.StartsWith('-') && prefixed == 0)
             {
                 return $"unknown option '{key}'";

@@ -19,7 +19,7 @@ public sealed class CancelVideoGenerationConsumer(IRequestLedger ledger, KlingMe
         var (effect, taskId) = await ledger.CancelAsync(requestId, effect => Answer(requestId, effect), context.CancellationToken);
         if (effect == CancelEffect.None)
         {
-            // Ended, unknown or cancelled already: the status query tells which.
+            // Ended or cancelled already: the status query tells which.
             return;
         }
 
@@ -45,6 +45,7 @@ public sealed class CancelVideoGenerationConsumer(IRequestLedger ledger, KlingMe
         effect switch
         {
             CancelEffect.EndedWaiting => "Cancelled before its task was created; nothing was spent.",
+            CancelEffect.CancelledBeforeArrival => "Cancelled before it arrived: when its GenerateVideo comes, nothing will be created or spent.",
             CancelEffect.CancelledWhileCreating =>
                 "Cancelled while its task was being created: the task may be created and charged; nothing more will be delivered.",
             _ => "Cancelled while generating: the provider cannot cancel a task, so it was charged; nothing more will be delivered.",

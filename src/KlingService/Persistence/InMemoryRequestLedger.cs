@@ -236,8 +236,18 @@ public sealed class InMemoryRequestLedger(TimeProvider time, LauncherSignal sign
         (CancelEffect, string?) result;
         lock (_gate)
         {
+            if (!_entries.TryGetValue(requestId, out var entry))
+            {
+                var now = time.GetUtcNow();
+                _entries[requestId] = new Entry(null, null, now, _sequence++)
+                {
+                    Ended = true, EndedAt = now, CancelledAt = now, Outcome = JobOutcome.Of(answer(CancelEffect.CancelledBeforeArrival)),
+                };
+                return ValueTask.FromResult<(CancelEffect, string?)>((CancelEffect.CancelledBeforeArrival, null));
+            }
+
             // A task that finished is past cancelling: its video is being stored and will be delivered.
-            if (!_entries.TryGetValue(requestId, out var entry) || entry.Ended || entry.CancelledAt is not null || entry.TaskFinished)
+            if (entry.Ended || entry.CancelledAt is not null || entry.TaskFinished)
             {
                 return ValueTask.FromResult<(CancelEffect, string?)>((CancelEffect.None, null));
             }

@@ -391,6 +391,35 @@ public sealed class PostgresRequestLedger(NpgsqlDataSource dataSource, LauncherS
             row.IsDBNull(9) ? null : JsonSerializer.Deserialize<JobOutcome>(row.GetString(9), Json));
     }
 
+    /// <summary>
+    /// A cancel that overtook its command: an ended, cancelled row the command will find when it comes, with the answer
+    /// in the outbox. False when the command was admitted meanwhile (the insert met its row).
+    /// </summary>
+    private async Task<bool> RememberCancelBeforeArrivalAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, Guid requestId, Func<CancelEffect, VideoFailed> answer, CancellationToken cancellationToken)
+    {
+        var cancelled = answer(CancelEffect.CancelledBeforeArrival);
+        await using (var insert = new NpgsqlCommand($"""
+            INSERT INTO {PostgresSchema.RequestLedger} (request_id, lease_until, ended_at, cancelled_at, outcome)
+            VALUES (@request_id, '-infinity', now(), now(), @outcome::jsonb)
+            ON CONFLICT (request_id) DO NOTHING
+            """, connection, transaction))
+        {
+            insert.Parameters.AddWithValue("request_id", requestId);
+            insert.Parameters.AddWithValue("outcome", Serialize(JobOutcome.Of(cancelled)));
+            if (await insert.ExecuteNonQueryAsync(cancellationToken) == 0)
+            {
+                await transaction.RollbackAsync(cancellationToken);
+                return false;
+            }
+        }
+
+        await ScheduledMessageStore.AddDueNowAsync(connection, transaction, outbox.Row(cancelled), cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        dispatch.Poke();
+        return true;
+    }
+
     public async ValueTask<(CancelEffect Effect, string? TaskId)> CancelAsync(
         Guid requestId, Func<CancelEffect, VideoFailed> answer, CancellationToken cancellationToken)
     {
@@ -407,7 +436,16 @@ public sealed class PostgresRequestLedger(NpgsqlDataSource dataSource, LauncherS
         {
             read.Parameters.AddWithValue("request_id", requestId);
             await using var row = await read.ExecuteReaderAsync(cancellationToken);
-            if (!await row.ReadAsync(cancellationToken) || row.GetBoolean(1))
+            if (!await row.ReadAsync(cancellationToken))
+            {
+                await row.DisposeAsync();
+                return await RememberCancelBeforeArrivalAsync(connection, transaction, requestId, answer, cancellationToken)
+                    ? (CancelEffect.CancelledBeforeArrival, null)
+                    // Its command was admitted in the meantime: cancel that.
+                    : await CancelAsync(requestId, answer, cancellationToken);
+            }
+
+            if (row.GetBoolean(1))
             {
                 return (CancelEffect.None, null);
             }

@@ -41,6 +41,8 @@ public sealed class CliUsageTests
         { ["watch", "--for", "-1s", "--rabbitmq", "amqp://localhost/"], "--for: expected a duration" },
         { ["watch", "--for", "60d", "--rabbitmq", "amqp://localhost/"], "--for: expected a duration" },
         { ["cancel", "3f2504e0-4f89-11d3-9a0c-0305e82c3301", "--timeout", "-1s", "--rabbitmq", "amqp://localhost/"], "--timeout: expected a duration" },
+        // A bare number would otherwise be read as days.
+        { ["cancel", "3f2504e0-4f89-11d3-9a0c-0305e82c3301", "--timeout", "5", "--rabbitmq", "amqp://localhost/"], "--timeout: expected a duration" },
     };
 
     [Theory]

@@ -45,6 +45,30 @@ public static class LedgerRecordScenarios
     }
 
     /// <summary>
+    /// A cancel that overtakes its command (separate queues, a backlog on one): the cancel is remembered, so the command,
+    /// when it comes, finds its request ended and cancelled, is never offered for a create, and replays the cancellation.
+    /// </summary>
+    public static async Task ACancelThatOvertakesItsCommandIsRememberedAsync(IRequestLedger ledger)
+    {
+        var command = GenerationHarness.ValidCommand();
+        var requestId = command.RequestId;
+
+        var cancel = await ledger.CancelAsync(requestId, effect => new VideoFailed(requestId, null, VideoFailureReason.Cancelled, $"cancelled: {effect}"), CancellationToken.None);
+        var admission = await ledger.AdmitAsync(command, null, CancellationToken.None);
+        var offered = await ledger.TakeNextAsync(10, TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(3), CancellationToken.None);
+        var again = await ledger.CancelAsync(requestId, effect => new VideoFailed(requestId, null, VideoFailureReason.Cancelled, $"cancelled: {effect}"), CancellationToken.None);
+        var status = JobStatusView.From(requestId, await ledger.GetRecordAsync(requestId, CancellationToken.None));
+
+        Assert.Equal(CancelEffect.CancelledBeforeArrival, cancel.Effect);
+        Assert.Equal(AdmissionStatus.Ended, admission.Status);
+        Assert.True(offered is null || offered.Command.RequestId != requestId, "The cancelled request was offered for a create.");
+        Assert.Equal(CancelEffect.None, again.Effect);
+        Assert.Equal(JobState.Cancelled, status.State);
+        Assert.Equal($"cancelled: {CancelEffect.CancelledBeforeArrival}", status.Message);
+        Assert.NotNull(status.EndedAt);
+    }
+
+    /// <summary>
     /// A succeeded job reads as the provider's final status at 100 %, whether its video was stored (the finished task
     /// recorded its status, and a late check must not overwrite it) or delivered right after a check that saw it processing.
     /// </summary>

@@ -229,6 +229,8 @@ public sealed class ConfigurationTests
         { ["--Kling:ApiKy=secret-not-printed"], "Kling:ApiKy" },
         { ["start"], "'start'" },
         { ["--verbose"], "--verbose" },
+        // The host would take it and then listen where Health:Urls says anyway.
+        { ["--urls=http://127.0.0.1:9000"], "Health:Urls" },
     };
 
     [Theory]

@@ -263,6 +263,10 @@ public sealed class PostgresStoreTests(InfrastructureFixture infrastructure) : I
         LedgerRecordScenarios.EndedAtStaysPutThroughACancelAndLaterEndsAsync(NewLedger(), _ => { });
 
     [Fact]
+    public Task A_cancel_that_overtakes_its_command_is_remembered() =>
+        LedgerRecordScenarios.ACancelThatOvertakesItsCommandIsRememberedAsync(NewLedger());
+
+    [Fact]
     public Task A_succeeded_job_shows_the_final_status() =>
         LedgerRecordScenarios.ASucceededJobShowsTheFinalStatusAsync(NewLedger());
 

@@ -15,6 +15,10 @@ public sealed class InMemoryLedgerRecordTests
         LedgerRecordScenarios.EndedAtStaysPutThroughACancelAndLaterEndsAsync(new InMemoryRequestLedger(_time, new LauncherSignal()), _time.Advance);
 
     [Fact]
+    public Task A_cancel_that_overtakes_its_command_is_remembered() =>
+        LedgerRecordScenarios.ACancelThatOvertakesItsCommandIsRememberedAsync(new InMemoryRequestLedger(_time, new LauncherSignal()));
+
+    [Fact]
     public Task A_succeeded_job_shows_the_final_status() =>
         LedgerRecordScenarios.ASucceededJobShowsTheFinalStatusAsync(new InMemoryRequestLedger(_time, new LauncherSignal()));
 }

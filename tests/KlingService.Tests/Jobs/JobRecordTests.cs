@@ -229,7 +229,7 @@ public sealed class JobRecordTests
     }
 
     [Fact]
-    public async Task Cancelling_an_ended_or_unknown_request_has_no_effect()
+    public async Task Cancelling_an_ended_request_has_no_effect()
     {
         await using var service = await GenerationHarness.StartAsync();
         service.Kling.ScriptStatuses(id => FakeKlingApi.Succeeded(id));
@@ -239,12 +239,34 @@ public sealed class JobRecordTests
         await service.AdvanceUntilPublishedAsync<VideoReady>(Step);
 
         await service.Harness.Bus.Publish(new CancelVideoGeneration(command.RequestId));
-        await service.Harness.Bus.Publish(new CancelVideoGeneration(Guid.NewGuid()));
         await service.AdvanceAndSettleAsync(TimeSpan.FromSeconds(2));
         await Task.Delay(300);
 
         Assert.Empty(service.Published<VideoFailed>());
         Assert.Equal(JobState.Succeeded, (await service.StatusAsync(command.RequestId)).State);
+    }
+
+    [Fact]
+    public async Task A_cancel_of_a_request_not_yet_arrived_is_answered_and_its_command_then_creates_nothing()
+    {
+        await using var service = await GenerationHarness.StartAsync();
+        var command = GenerationHarness.ValidCommand();
+
+        await service.Harness.Bus.Publish(new CancelVideoGeneration(command.RequestId));
+        var answered = await service.EventuallyPublishedAsync<VideoFailed>(f => f.RequestId == command.RequestId);
+        await service.SendAsync(command);
+        await service.AdvanceAndSettleAsync(TimeSpan.FromSeconds(2));
+        for (var i = 0; i < 100 && service.Published<VideoFailed>(f => f.RequestId == command.RequestId).Count < 2; i++)
+        {
+            await Task.Delay(20);
+        }
+
+        Assert.Equal(VideoFailureReason.Cancelled, answered.Reason);
+        Assert.Contains("before it arrived", answered.Message, StringComparison.Ordinal);
+        // The command, when it comes, hears its cancellation again and nothing is created.
+        Assert.Equal(2, service.Published<VideoFailed>(f => f.RequestId == command.RequestId && f.Reason == VideoFailureReason.Cancelled).Count);
+        Assert.Equal(0, service.Kling.CreateAttempts);
+        Assert.Equal(JobState.Cancelled, (await service.StatusAsync(command.RequestId)).State);
     }
 
     [Fact]
