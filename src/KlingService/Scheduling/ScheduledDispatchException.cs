@@ -23,7 +23,24 @@ public sealed class ScheduledDispatchException : Exception
     public static ScheduledDispatchException Unreadable(string message, Exception? inner = null) =>
         new(message, inner, rowAtFault: true, affectsOthers: false);
 
-    /// <summary>The send failed; only when the bus reported itself healthy is it taken as the row's fault.</summary>
+    /// <summary>The send failed; it is taken as the row's fault only by <see cref="CountsAgainstTheRow"/>.</summary>
     public static ScheduledDispatchException SendFailed(Exception inner, bool busHealthy) =>
-        new(inner.Message, inner, rowAtFault: busHealthy, affectsOthers: true);
+        new(inner.Message, inner, rowAtFault: CountsAgainstTheRow(inner, busHealthy), affectsOthers: true);
+
+    /// <summary>
+    /// A failed send is the row's own fault only when the bus said it was healthy and the broker answered with an
+    /// error. A send that timed out or was cancelled says nothing against the row: a broker that blocks publishers
+    /// (a memory or disk alarm) keeps its connection up and lets every send time out, and a row set aside for that
+    /// would be an answer its client never hears.
+    /// </summary>
+    public static bool CountsAgainstTheRow(Exception failure, bool busHealthy) =>
+        busHealthy && !Chain(failure).Any(e => e is OperationCanceledException or TimeoutException);
+
+    private static IEnumerable<Exception> Chain(Exception failure)
+    {
+        for (var e = failure; e is not null; e = e.InnerException)
+        {
+            yield return e;
+        }
+    }
 }

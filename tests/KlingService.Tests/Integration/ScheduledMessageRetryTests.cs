@@ -97,6 +97,39 @@ public sealed class ScheduledMessageRetryTests(InfrastructureFixture infrastruct
     }
 
     [Fact]
+    public async Task Sends_that_time_out_while_the_bus_says_it_is_healthy_never_set_the_row_aside()
+    {
+        // A broker under a memory or disk alarm keeps the connection up (the bus is healthy) and blocks every publish.
+        var blocked = Guid.NewGuid();
+        await _store.SaveAsync(Row(blocked, DateTimeOffset.UtcNow.AddMinutes(-1)), CancellationToken.None);
+        static Task Blocked(ScheduledMessageRow row) =>
+            throw ScheduledDispatchException.SendFailed(new OperationCanceledException("the send did not complete in time"), busHealthy: true);
+
+        for (var round = 0; round < 6; round++)
+        {
+            await ExecuteAsync($"UPDATE {PostgresSchema.ScheduledMessages} SET due_at = now() - interval '1 minute' WHERE token_id = '{blocked}'");
+            await _store.DispatchDueAsync(10, Blocked, CancellationToken.None);
+        }
+
+        Assert.Equal(0, await _store.CountSetAsideAsync(CancellationToken.None));
+        Assert.Equal(6, (await StateAsync(blocked)).Attempts);
+    }
+
+    public static TheoryData<Exception, bool, bool> SendFailures() => new()
+    {
+        { new InvalidOperationException("The exchange does not exist"), true, true },
+        { new InvalidOperationException("The exchange does not exist"), false, false },
+        { new OperationCanceledException(), true, false },
+        { new TimeoutException(), true, false },
+        { new MassTransit.MassTransitException("send failed", new TaskCanceledException()), true, false },
+    };
+
+    [Theory]
+    [MemberData(nameof(SendFailures))]
+    public void Only_an_error_the_broker_gave_while_healthy_counts_against_the_row(Exception failure, bool busHealthy, bool counts) =>
+        Assert.Equal(counts, ScheduledDispatchException.CountsAgainstTheRow(failure, busHealthy));
+
+    [Fact]
     public async Task Cancelling_a_set_aside_message_clears_it()
     {
         var token = Guid.NewGuid();
