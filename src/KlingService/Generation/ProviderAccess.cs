@@ -13,6 +13,7 @@ public sealed class ProviderAccess(TimeProvider time) : IHealthCheck
     private readonly Lock _gate = new();
     private DateTimeOffset _busyUntil = DateTimeOffset.MinValue;
     private DateTimeOffset? _refusedSince;
+    private DateTimeOffset? _unbrokenSince;
     private DateTimeOffset _probeAt = DateTimeOffset.MinValue;
     private int _refusals;
 
@@ -40,6 +41,33 @@ public sealed class ProviderAccess(TimeProvider time) : IHealthCheck
         }
     }
 
+    /// <summary>
+    /// When the current run of refusals with no other answer in between began; null when the last answer was not a
+    /// refusal. Only such a run, lasting the whole grace, fails waiting jobs as Unauthorized.
+    /// </summary>
+    public DateTimeOffset? RefusedUnbrokenSince
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _unbrokenSince;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The provider answered a create with something other than a refusal (a 429, a 503): the run of refusals is
+    /// broken. Probing goes on, paced as before, until a create gets through.
+    /// </summary>
+    public void AnsweredWithoutRefusal()
+    {
+        lock (_gate)
+        {
+            _unbrokenSince = null;
+        }
+    }
+
     public void Busy(TimeSpan wait)
     {
         lock (_gate)
@@ -64,6 +92,7 @@ public sealed class ProviderAccess(TimeProvider time) : IHealthCheck
             }
 
             _refusedSince ??= now;
+            _unbrokenSince ??= now;
             _refusals++;
             var pause = Backoff.Delay(_refusals, firstPause, maxPause, spread: 0);
             _probeAt = now + pause;
@@ -78,6 +107,7 @@ public sealed class ProviderAccess(TimeProvider time) : IHealthCheck
         {
             var wasRefused = _refusedSince is not null;
             _refusedSince = null;
+            _unbrokenSince = null;
             _refusals = 0;
             _probeAt = DateTimeOffset.MinValue;
             return wasRefused;

@@ -339,7 +339,7 @@ public sealed class TaskLauncher(
         {
             // Any other answer (a 429, a 503) ends a run of refusals: only refusals without a break for
             // the whole grace may fail a job as Unauthorized, not one 401 followed by an hour of 429s.
-            access.Accepted();
+            access.AnsweredWithoutRefusal();
         }
 
         switch (kind)
@@ -361,7 +361,7 @@ public sealed class TaskLauncher(
 
             case CreateFailureKind.Unauthorized:
                 metrics.KeyRefused();
-                var refusedFor = time.GetUtcNow() - (access.RefusedSince ?? time.GetUtcNow());
+                var refusedFor = time.GetUtcNow() - (access.RefusedUnbrokenSince ?? time.GetUtcNow());
                 if (refusedFor >= _options.UnauthorizedGrace && time.GetUtcNow() - job.AdmittedAt >= _options.UnauthorizedGrace)
                 {
                     GenerationLog.ProviderRefused(logger, requestId, VideoFailureReason.Unauthorized, failure.Message);
@@ -428,7 +428,7 @@ public sealed class TaskLauncher(
     private async Task FailWaitingPastUnauthorizedGraceAsync(CancellationToken stoppingToken)
     {
         var now = time.GetUtcNow();
-        if (access.RefusedSince is not { } since || now - since < _options.UnauthorizedGrace)
+        if (access.RefusedUnbrokenSince is not { } since || now - since < _options.UnauthorizedGrace)
         {
             return;
         }
