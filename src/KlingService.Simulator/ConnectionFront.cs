@@ -79,7 +79,7 @@ public sealed class ConnectionFront : IAsyncDisposable
 
     private async Task ServeAsync(Socket client)
     {
-        var inbound = new Inbound(client, _stopping.Token);
+        var inbound = new ConnectionInbound(client, _stopping.Token);
         var reset = true;
         try
         {
@@ -131,7 +131,7 @@ public sealed class ConnectionFront : IAsyncDisposable
     }
 
     /// <summary>False when the connection is to be closed: the caller left, or (in <see cref="ConnectionMode.IdleClose"/>) it sat idle too long.</summary>
-    private async Task<bool> NextRequestArrivesAsync(Inbound inbound)
+    private async Task<bool> NextRequestArrivesAsync(ConnectionInbound inbound)
     {
         var arrival = inbound.WaitForDataAsync();
         if (_options.Connections != ConnectionMode.IdleClose || arrival.IsCompleted)
@@ -151,7 +151,7 @@ public sealed class ConnectionFront : IAsyncDisposable
     }
 
     /// <summary>The simulator's answer to one request, read to its end; null when the simulator reset the call or the caller left.</summary>
-    private async Task<byte[]?> RelayAsync(byte[] request, Inbound inbound)
+    private async Task<byte[]?> RelayAsync(byte[] request, ConnectionInbound inbound)
     {
         using var backend = new Socket(_backend.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         await backend.ConnectAsync(_backend, _stopping.Token);
@@ -240,7 +240,7 @@ public sealed class ConnectionFront : IAsyncDisposable
         return [.. Encoding.ASCII.GetBytes(head.ToString()), .. request.AsSpan(headEnd + 4)];
     }
 
-    private static bool IsHeader(string line, string name) =>
+    internal static bool IsHeader(string line, string name) =>
         line.Length > name.Length && line[name.Length] == ':' && line.StartsWith(name, StringComparison.OrdinalIgnoreCase);
 
     private static void Close(Socket socket, bool reset)
@@ -261,71 +261,5 @@ public sealed class ConnectionFront : IAsyncDisposable
         }
 
         socket.Dispose();
-    }
-
-    /// <summary>What a client sent and the front has not handled yet; one receive outstanding at a time.</summary>
-    private sealed class Inbound(Socket socket, CancellationToken stopping)
-    {
-        private const int MaxHeadBytes = 64 * 1024;
-        private readonly byte[] _chunk = new byte[64 * 1024];
-        private readonly MemoryStream _unread = new();
-        private Task<int>? _receiving;
-
-        public bool HasUnread => _unread.Length > 0 || _receiving is { IsCompletedSuccessfully: true, Result: > 0 };
-
-        public Task<int> ReceiveAsync()
-        {
-            if (_receiving is { IsCompleted: true })
-            {
-                _receiving = null;
-            }
-
-            return _receiving ??= ReceiveCoreAsync();
-        }
-
-        public async Task<bool> WaitForDataAsync() => _unread.Length > 0 || await ReceiveAsync() > 0;
-
-        /// <summary>The next request, head and body; empty when it has no Content-Length (the front needs one); null when the client closed.</summary>
-        public async Task<byte[]?> ReadRequestAsync()
-        {
-            int headEnd;
-            while ((headEnd = _unread.GetBuffer().AsSpan(0, (int)_unread.Length).IndexOf("\r\n\r\n"u8)) < 0)
-            {
-                if (_unread.Length > MaxHeadBytes || await ReceiveAsync() == 0)
-                {
-                    return null;
-                }
-            }
-
-            var head = Encoding.ASCII.GetString(_unread.GetBuffer(), 0, headEnd);
-            var length = head.Split("\r\n").Where(line => IsHeader(line, "Content-Length")).Select(line => (long?)long.Parse(line[15..].Trim())).FirstOrDefault();
-            var chunked = head.Split("\r\n").Any(line => IsHeader(line, "Transfer-Encoding"));
-            if (chunked || (length is null && !head.StartsWith("GET ", StringComparison.Ordinal)))
-            {
-                return [];
-            }
-
-            var total = headEnd + 4 + (int)(length ?? 0);
-            while (_unread.Length < total)
-            {
-                if (await ReceiveAsync() == 0)
-                {
-                    return null;
-                }
-            }
-
-            var request = _unread.GetBuffer().AsSpan(0, total).ToArray();
-            var rest = _unread.GetBuffer().AsSpan(total, (int)_unread.Length - total).ToArray();
-            _unread.SetLength(0);
-            _unread.Write(rest);
-            return request;
-        }
-
-        private async Task<int> ReceiveCoreAsync()
-        {
-            var read = await socket.ReceiveAsync(_chunk, SocketFlags.None, stopping);
-            _unread.Write(_chunk, 0, read);
-            return read;
-        }
     }
 }
