@@ -117,7 +117,8 @@ public sealed class FileSystemStorageTests
         });
         using var totals = new MeterTotals(service.App.Services, KlingTelemetry.StoreFailureTag);
 
-        var ready = Assert.IsType<VideoReady>(await service.RunAsync(new GenerateVideo(Guid.NewGuid(), Images.Base64Png(), "a sandcastle, briefly")));
+        var command = new GenerateVideo(Guid.NewGuid(), Images.Base64Png(), "a sandcastle, briefly");
+        var ready = Assert.IsType<VideoReady>(await service.RunAsync(command));
 
         Assert.Null(ready.StoredVideoUrl);
         Assert.Null(ready.Sha256);
@@ -126,7 +127,9 @@ public sealed class FileSystemStorageTests
         Assert.True(service.Simulator!.Board.Stats().VideoDownloads >= 3, "The copy was tried while the URL lived.");
         Assert.Empty(Directory.GetFiles(service.VideoDirectory));
         await service.StopAsync();
-        var span = Assert.Single(service.Spans, s => s.OperationName == KlingTelemetry.StoreVideoSpan);
+        // Every host in this process listens to the same activity source: only this job's copy is this test's.
+        var span = Assert.Single(service.Spans, s => s.OperationName == KlingTelemetry.StoreVideoSpan
+            && Equals(s.GetTagItem(KlingTelemetry.RequestIdTag), command.RequestId.ToString()));
         Assert.Contains(span.Events, e => e.Name == KlingTelemetry.VideoNotStoredEvent
             && Equals(e.Tags.First(t => t.Key == KlingTelemetry.StoreFailureTag).Value, nameof(StoreFailureReason.UrlExpired)));
     }
