@@ -10,6 +10,11 @@ namespace KlingService.Contracts;
 /// <param name="DurationSeconds">5 or 10.</param>
 /// <param name="GuidanceScale">0 to 1 in steps of 0.01; null leaves the provider's default.</param>
 /// <param name="NegativePrompt">At most 2500 characters.</param>
+/// <param name="StartBy">
+/// The latest moment the job may start: a request still waiting for one of the account's slots then ends as
+/// <see cref="VideoFailureReason.StartByPassed"/> with nothing created or charged, and one that arrives after it ends
+/// at once. Null: it waits as long as it takes (or the service's <c>Generation:MaxWait</c>, when set).
+/// </param>
 public sealed record GenerateVideo(
     Guid RequestId,
     string Image,
@@ -17,4 +22,5 @@ public sealed record GenerateVideo(
     VideoMode Mode = VideoMode.Standard,
     int DurationSeconds = 5,
     double? GuidanceScale = null,
-    string? NegativePrompt = null);
+    string? NegativePrompt = null,
+    DateTimeOffset? StartBy = null);

@@ -34,4 +34,10 @@ public enum VideoFailureReason
 
     /// <summary>The client cancelled the request (<see cref="CancelVideoGeneration"/>); money was spent only if its task had been created.</summary>
     Cancelled,
+
+    /// <summary>
+    /// The request was still waiting for a slot at its <see cref="GenerateVideo.StartBy"/> (or after the service's
+    /// longest wait), or arrived after it: nothing was created or charged.
+    /// </summary>
+    StartByPassed,
 }

@@ -16,6 +16,10 @@ namespace KlingService.Contracts;
 /// <param name="Reason">Why the job failed, once it did.</param>
 /// <param name="Message">Human-readable detail of the failure; not stable, do not parse.</param>
 /// <param name="StoredVideoUrl">The service's stored copy of the video, once ready and stored (see <see cref="VideoReady.StoredVideoUrl"/>).</param>
+/// <param name="StartBy">
+/// The moment a request that is still waiting for a slot gives up (<see cref="VideoFailureReason.StartByPassed"/>): its
+/// <see cref="GenerateVideo.StartBy"/>, or sooner when the service's longest wait ends first; null when it waits as long as it takes.
+/// </param>
 public sealed record VideoJobStatus(
     Guid RequestId,
     JobState State,
@@ -31,4 +35,5 @@ public sealed record VideoJobStatus(
     DateTimeOffset? VideoUrlExpiresAt = null,
     VideoFailureReason? Reason = null,
     string? Message = null,
-    string? StoredVideoUrl = null);
+    string? StoredVideoUrl = null,
+    DateTimeOffset? StartBy = null);

@@ -56,6 +56,8 @@ public static class StatusCommand
         // An ended job's last eta is stale: it would read as time still to wait.
         Add("Eta", status.EtaSeconds is { } eta && status.EndedAt is null ? $"{eta}s" : null);
         Add("Admitted", status.AdmittedAt);
+        // Only while it can still happen: a job that started or ended no longer gives up waiting.
+        Add("Start by", status.State == JobState.Waiting ? status.StartBy : null);
         Add("Submitted", status.SubmittedAt);
         Add("Ended", status.EndedAt);
         Add("Video URL", status.VideoUrl);

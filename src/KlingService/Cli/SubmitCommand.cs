@@ -16,9 +16,14 @@ public static class SubmitCommand
         var mode = new Option<VideoMode>("--mode") { Description = "Standard or Professional.", DefaultValueFactory = _ => VideoMode.Standard, CustomParser = ArgumentParsers.Mode };
         var duration = new Option<int>("--duration") { Description = "5 or 10 seconds.", DefaultValueFactory = _ => 5, CustomParser = ArgumentParsers.WholeNumber };
         var requestId = new Option<Guid?>("--request-id") { Description = "Your idempotency key; a new one when omitted. Resending with the same id creates nothing new.", CustomParser = ArgumentParsers.OptionalRequestId };
+        var startWithin = new Option<TimeSpan?>("--start-within")
+        {
+            Description = "Give up, with nothing created, if no slot is free within this long (e.g. 30m); sent as StartBy.", HelpName = "duration",
+            CustomParser = ArgumentParsers.OptionalDuration,
+        };
         var wait = new Option<bool>("--wait") { Description = "Follow the job until VideoReady (exit 0) or VideoFailed (exit 3, 4 if cancelled)." };
 
-        var command = new ClientCommand("submit", "Send a GenerateVideo command to a running deployment.") { image, prompt, mode, duration, requestId, wait };
+        var command = new ClientCommand("submit", "Send a GenerateVideo command to a running deployment.") { image, prompt, mode, duration, requestId, startWithin, wait };
         client.AddTo(command);
         command.SetAction((parsed, cancellationToken) => CliCommands.GuardAsync(async () =>
         {
@@ -29,7 +34,8 @@ public static class SubmitCommand
                 await ImageInput.LoadAsync(parsed.GetValue(image)!, cancellationToken),
                 parsed.GetValue(prompt)!,
                 parsed.GetValue(mode),
-                parsed.GetValue(duration));
+                parsed.GetValue(duration),
+                StartBy: DateTimeOffset.UtcNow + parsed.GetValue(startWithin));
             // The service's own rules: a command it would refuse is not sent.
             if (GenerateVideoValidator.FindProblem(generate) is { } problem)
             {

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using KlingService.Contracts;
 using KlingService.Telemetry;
 using MassTransit;
+using Microsoft.Extensions.Options;
 
 namespace KlingService.Generation;
 
@@ -13,9 +14,13 @@ namespace KlingService.Generation;
 public sealed class GenerateVideoConsumer(
     IRequestLedger ledger,
     TimeProvider time,
+    IOptions<GenerationOptions> options,
     KlingMetrics metrics,
     ILogger<GenerateVideoConsumer> logger) : IConsumer<GenerateVideo>
 {
+    /// <summary>The answer of a request whose start-by moment came before a slot did; shared with the launcher's sweep.</summary>
+    public const string StartByPassedMessage = "The request waited for a slot until its StartBy (or the service's longest wait); nothing was created or charged.";
+
     public async Task Consume(ConsumeContext<GenerateVideo> context)
     {
         var command = context.Message;
@@ -24,20 +29,21 @@ public sealed class GenerateVideoConsumer(
         if (GenerateVideoValidator.FindProblem(command) is { } problem)
         {
             GenerationLog.RequestInvalid(logger, command.RequestId, problem);
-            var answer = new VideoFailed(command.RequestId, null, VideoFailureReason.InvalidRequest, problem);
-            // Recorded (without a RequestId there is nothing to remember it by); a repeat gets its first answer again.
-            if (command.RequestId != Guid.Empty && !await ledger.RecordRejectedAsync(answer, cancellationToken))
-            {
-                await ReplayAsync(context, command.RequestId);
-                return;
-            }
-
-            metrics.Failed(VideoFailureReason.InvalidRequest, tracked: false);
-            await context.Publish(answer);
+            await RefuseAsync(context, new VideoFailed(command.RequestId, null, VideoFailureReason.InvalidRequest, problem));
             return;
         }
 
-        var admission = await ledger.AdmitAsync(command, Activity.Current?.Id, cancellationToken);
+        var now = time.GetUtcNow();
+        var startBy = StartBy(command, now, options.Value.MaxWait);
+        if (startBy <= now && await RecordRefusalAsync(context, new VideoFailed(
+                command.RequestId, null, VideoFailureReason.StartByPassed, $"The request arrived after its StartBy ({startBy:O}); nothing was created or charged.")))
+        {
+            GenerationLog.ArrivedAfterStartBy(logger, command.RequestId, startBy.Value);
+            return;
+        }
+
+        // Not past its StartBy, or a repeat of a known request: that one's first command governs it.
+        var admission = await ledger.AdmitAsync(command, Activity.Current?.Id, startBy, cancellationToken);
         switch (admission.Status)
         {
             case AdmissionStatus.Admitted:
@@ -57,6 +63,50 @@ public sealed class GenerateVideoConsumer(
                 GenerationLog.DuplicateRequest(logger, command.RequestId, admission.Status);
                 break;
         }
+    }
+
+    /// <summary>
+    /// When the request stops waiting for a slot: its own StartBy or the service's longest wait, whichever comes first.
+    /// </summary>
+    public static DateTimeOffset? StartBy(GenerateVideo command, DateTimeOffset now, TimeSpan? maxWait) =>
+        (command.StartBy, maxWait) switch
+        {
+            ({ } own, { } wait) => own < now + wait ? own : now + wait,
+            ({ } own, null) => own,
+            (null, { } wait) => now + wait,
+            _ => null,
+        };
+
+    /// <summary>
+    /// Answers a request refused before anything was spent. Recorded (without a RequestId there is nothing to remember
+    /// it by), so a repeat gets its first answer again.
+    /// </summary>
+    private async Task RefuseAsync(ConsumeContext<GenerateVideo> context, VideoFailed answer)
+    {
+        if (answer.RequestId != Guid.Empty && !await RecordRefusalAsync(context, answer))
+        {
+            await ReplayAsync(context, answer.RequestId);
+            return;
+        }
+
+        if (answer.RequestId == Guid.Empty)
+        {
+            metrics.Failed(answer.Reason, tracked: false);
+            await context.Publish(answer);
+        }
+    }
+
+    /// <summary>Records and announces a refusal of a new request; false, announcing nothing, when the request is known already.</summary>
+    private async Task<bool> RecordRefusalAsync(ConsumeContext<GenerateVideo> context, VideoFailed answer)
+    {
+        if (!await ledger.RecordRejectedAsync(answer, context.CancellationToken))
+        {
+            return false;
+        }
+
+        metrics.Failed(answer.Reason, tracked: false);
+        await context.Publish(answer);
+        return true;
     }
 
     /// <summary>

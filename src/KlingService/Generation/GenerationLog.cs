@@ -97,4 +97,10 @@ internal static partial class GenerationLog
 
     [LoggerMessage(31, LogLevel.Information, "Request {RequestId} was not ended as {Reason} here: its claim was lost (the new holder answers for it) or its client cancelled and has its answer")]
     public static partial void NotEndedHere(ILogger logger, Guid requestId, VideoFailureReason reason);
+
+    [LoggerMessage(32, LogLevel.Information, "Request {RequestId} arrived after its StartBy ({StartBy:O}) and ended as StartByPassed; nothing was created")]
+    public static partial void ArrivedAfterStartBy(ILogger logger, Guid requestId, DateTimeOffset startBy);
+
+    [LoggerMessage(33, LogLevel.Warning, "{Count} request(s) waited for a slot past their StartBy and ended as StartByPassed; nothing was created")]
+    public static partial void WaitedPastStartBy(ILogger logger, int count);
 }

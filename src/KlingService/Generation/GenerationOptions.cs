@@ -122,6 +122,13 @@ public sealed class GenerationOptions
     public TimeSpan UnauthorizedGrace { get; set; } = TimeSpan.FromHours(1);
 
     /// <summary>
+    /// The longest a request waits for one of the account's slots before it ends as StartByPassed with nothing
+    /// created; unset, it waits as long as it takes. A request's own StartBy, when sooner, wins.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "365.00:00:00")]
+    public TimeSpan? MaxWait { get; set; }
+
+    /// <summary>
     /// Status-check messages one instance handles at once. Each holds a database connection (two,
     /// briefly, when a job ends) across its Kling call, so this stays well below the connection pool
     /// (checked at start against the connection string's Maximum Pool Size).

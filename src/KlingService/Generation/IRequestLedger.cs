@@ -24,9 +24,10 @@ public interface IRequestLedger
 
     /// <summary>
     /// Puts a valid command in the backlog, unless its request is known already. The job's W3C
-    /// trace context goes with it, so its task is created in the job's trace.
+    /// trace context goes with it, so its task is created in the job's trace. A request not given a
+    /// slot by <paramref name="startBy"/> is never claimed after it (see <see cref="EndPastStartByAsync"/>).
     /// </summary>
-    ValueTask<Admission> AdmitAsync(GenerateVideo command, string? traceParent, CancellationToken cancellationToken);
+    ValueTask<Admission> AdmitAsync(GenerateVideo command, string? traceParent, DateTimeOffset? startBy, CancellationToken cancellationToken);
 
     /// <summary>
     /// Records a request refused before anything was spent. False when the request is known
@@ -35,7 +36,7 @@ public interface IRequestLedger
     ValueTask<bool> RecordRejectedAsync(VideoFailed answer, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Claims the oldest waiting request that is due, for <paramref name="lease"/>, when fewer than
+    /// Claims the oldest waiting request that is due and not past its start-by moment, for <paramref name="lease"/>, when fewer than
     /// <paramref name="slotLimit"/> requests hold a slot; otherwise null. A request whose earlier
     /// claim lapsed more than <paramref name="abandonedAfter"/> ago (its holder died mid-call) is
     /// claimed again with <see cref="PendingCreate.Abandoned"/> set, whatever the slot count (it
@@ -75,6 +76,12 @@ public interface IRequestLedger
     /// </summary>
     ValueTask<IReadOnlyList<Guid>> EndAllWaitingAsync(
         DateTimeOffset admittedBefore, VideoFailureReason reason, string message, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Ends every waiting request whose start-by moment is not after <paramref name="now"/> and that has no task and no open
+    /// claim, answered as StartByPassed with <paramref name="message"/>; returns their ids.
+    /// </summary>
+    ValueTask<IReadOnlyList<Guid>> EndPastStartByAsync(DateTimeOffset now, string message, CancellationToken cancellationToken);
 
     /// <summary>
     /// Records that the request's job ended: its slot is free, repeats get the stored outcome again. The end's moment is

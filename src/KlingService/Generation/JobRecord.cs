@@ -13,6 +13,7 @@ namespace KlingService.Generation;
 /// <param name="EtaSeconds">The provider's last estimate of the time left.</param>
 /// <param name="QueuePosition">While waiting: how many waiting requests are ahead of it, plus one.</param>
 /// <param name="Outcome">The terminal event the client was answered with.</param>
+/// <param name="StartBy">When a request still waiting for a slot gives up (its own StartBy, or the service's longest wait).</param>
 public sealed record JobRecord(
     Guid RequestId,
     string? TaskId,
@@ -25,4 +26,5 @@ public sealed record JobRecord(
     int? ProgressPercent,
     int? EtaSeconds,
     int? QueuePosition,
-    JobOutcome? Outcome);
+    JobOutcome? Outcome,
+    DateTimeOffset? StartBy = null);

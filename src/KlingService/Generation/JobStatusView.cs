@@ -60,6 +60,7 @@ public static class JobStatusView
             ready?.VideoUrlExpiresAt,
             failed?.Reason,
             failed?.Message,
-            ready?.StoredVideoUrl);
+            ready?.StoredVideoUrl,
+            record.StartBy);
     }
 }

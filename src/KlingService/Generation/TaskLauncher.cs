@@ -46,6 +46,8 @@ public sealed class TaskLauncher(
     // instead of each waiting job spending a refused call.
     private int _probing;
 
+    private DateTimeOffset _startBySweptAt = DateTimeOffset.MinValue;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var calls = new SemaphoreSlim(_options.CreateConcurrency);
@@ -55,6 +57,7 @@ public sealed class TaskLauncher(
             try
             {
                 await FailWaitingPastUnauthorizedGraceAsync(stoppingToken);
+                await EndWaitingPastStartByAsync(stoppingToken);
                 await StartDueAsync(calls, stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -447,6 +450,33 @@ public sealed class TaskLauncher(
         {
             metrics.Failed(VideoFailureReason.Unauthorized, tracked: false);
             await AnnounceAsync(new VideoFailed(requestId, null, VideoFailureReason.Unauthorized, message), null, requestId, stoppingToken);
+        }
+    }
+
+    /// <summary>
+    /// Requests still waiting at their StartBy end with nothing created (the ledger never claims them after it). Looked at
+    /// once per poll at most, however often admissions wake the launcher.
+    /// </summary>
+    private async Task EndWaitingPastStartByAsync(CancellationToken stoppingToken)
+    {
+        var now = time.GetUtcNow();
+        if (now - _startBySweptAt < PollInterval)
+        {
+            return;
+        }
+
+        _startBySweptAt = now;
+        var ended = await ledger.EndPastStartByAsync(now, GenerateVideoConsumer.StartByPassedMessage, stoppingToken);
+        if (ended.Count == 0)
+        {
+            return;
+        }
+
+        GenerationLog.WaitedPastStartBy(logger, ended.Count);
+        foreach (var requestId in ended)
+        {
+            metrics.Failed(VideoFailureReason.StartByPassed, tracked: false);
+            await AnnounceAsync(new VideoFailed(requestId, null, VideoFailureReason.StartByPassed, GenerateVideoConsumer.StartByPassedMessage), null, requestId, stoppingToken);
         }
     }
 

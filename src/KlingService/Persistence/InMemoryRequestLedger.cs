@@ -12,7 +12,7 @@ public sealed class InMemoryRequestLedger(TimeProvider time, LauncherSignal sign
 
     public bool AnnouncesInTransaction => false;
 
-    public ValueTask<Admission> AdmitAsync(GenerateVideo command, string? traceParent, CancellationToken cancellationToken)
+    public ValueTask<Admission> AdmitAsync(GenerateVideo command, string? traceParent, DateTimeOffset? startBy, CancellationToken cancellationToken)
     {
         lock (_gate)
         {
@@ -25,7 +25,7 @@ public sealed class InMemoryRequestLedger(TimeProvider time, LauncherSignal sign
             }
 
             var now = time.GetUtcNow();
-            _entries[command.RequestId] = new Entry(command, traceParent, now, _sequence++);
+            _entries[command.RequestId] = new Entry(command, traceParent, now, _sequence++) { StartBy = startBy };
         }
 
         signal.Pulse();
@@ -50,7 +50,7 @@ public sealed class InMemoryRequestLedger(TimeProvider time, LauncherSignal sign
             var slotFree = _entries.Values.Count(e => e.HoldsSlot) < slotLimit;
             var next = _entries.Values
                 .Where(e => e.IsWaiting && e.Command is not null && e.NotBefore <= now
-                    && (e.Claim is null ? slotFree && e.CancelledAt is null : e.LeaseUntil <= now - abandonedAfter))
+                    && (e.Claim is null ? slotFree && e.CancelledAt is null && !(e.StartBy <= now) : e.LeaseUntil <= now - abandonedAfter))
                 .MinBy(e => e.Sequence);
             if (next is null)
             {
@@ -147,6 +147,29 @@ public sealed class InMemoryRequestLedger(TimeProvider time, LauncherSignal sign
         return ValueTask.FromResult<IReadOnlyList<Guid>>(ended);
     }
 
+    public ValueTask<IReadOnlyList<Guid>> EndPastStartByAsync(DateTimeOffset now, string message, CancellationToken cancellationToken)
+    {
+        List<Guid> ended;
+        lock (_gate)
+        {
+            ended = [.. _entries
+                .Where(e => e.Value.IsWaiting && e.Value.Claim is null && e.Value.Command is not null && e.Value.CancelledAt is null
+                    && e.Value.StartBy <= now)
+                .Select(e => e.Key)];
+            foreach (var requestId in ended)
+            {
+                End(_entries[requestId], JobOutcome.Of(new VideoFailed(requestId, null, VideoFailureReason.StartByPassed, message)));
+            }
+        }
+
+        if (ended.Count > 0)
+        {
+            signal.Pulse();
+        }
+
+        return ValueTask.FromResult<IReadOnlyList<Guid>>(ended);
+    }
+
     public ValueTask<JobOutcome?> RecordEndedAsync(Guid requestId, JobOutcome? outcome, CancellationToken cancellationToken)
     {
         JobOutcome? answer;
@@ -226,7 +249,7 @@ public sealed class InMemoryRequestLedger(TimeProvider time, LauncherSignal sign
                 : null;
             return ValueTask.FromResult<JobRecord?>(new JobRecord(
                 requestId, entry.TaskId, entry.Claim is not null, entry.AdmittedAt, entry.SubmittedAt, entry.EndedAt, entry.CancelledAt,
-                entry.ProviderStatus, entry.ProgressPercent, entry.EtaSeconds, position, entry.Outcome));
+                entry.ProviderStatus, entry.ProgressPercent, entry.EtaSeconds, position, entry.Outcome, entry.StartBy));
         }
     }
 
@@ -340,6 +363,9 @@ public sealed class InMemoryRequestLedger(TimeProvider time, LauncherSignal sign
         public DateTimeOffset NotBefore { get; set; } = DateTimeOffset.MinValue;
 
         public int FailedAttempts { get; set; }
+
+        /// <summary>Not claimed from this moment on: the request ends as StartByPassed instead.</summary>
+        public DateTimeOffset? StartBy { get; init; }
 
         /// <summary>No task yet and not ended: in the backlog, or being created.</summary>
         public bool IsWaiting => !Ended && TaskId is null;

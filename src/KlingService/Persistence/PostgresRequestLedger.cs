@@ -20,8 +20,8 @@ public sealed class PostgresRequestLedger(NpgsqlDataSource dataSource, LauncherS
     private const long SlotLock = 0x4B4C534C4F54;
 
     private const string Admit = $"""
-        INSERT INTO {PostgresSchema.RequestLedger} (request_id, lease_until, command, trace_parent)
-        VALUES (@request_id, '-infinity', @command, @trace_parent)
+        INSERT INTO {PostgresSchema.RequestLedger} (request_id, lease_until, command, trace_parent, start_by)
+        VALUES (@request_id, '-infinity', @command, @trace_parent, @start_by)
         ON CONFLICT (request_id) DO NOTHING
         RETURNING true
         """;
@@ -37,7 +37,8 @@ public sealed class PostgresRequestLedger(NpgsqlDataSource dataSource, LauncherS
                    (SELECT count(*) FROM {PostgresSchema.RequestLedger} w
                     WHERE w.task_id IS NULL AND w.ended_at IS NULL AND w.command IS NOT NULL AND w.seq <= l.seq
                       AND w.claim_token IS NULL AND w.lease_until <= now() AND w.cancelled_at IS NULL)::integer
-               END
+               END,
+               l.start_by
         FROM {PostgresSchema.RequestLedger} l WHERE l.request_id = @request_id
         """;
 
@@ -52,7 +53,8 @@ public sealed class PostgresRequestLedger(NpgsqlDataSource dataSource, LauncherS
             SELECT request_id, claim_token IS NOT NULL AS abandoned, cancelled_at IS NOT NULL AS cancelled FROM {PostgresSchema.RequestLedger}
             WHERE task_id IS NULL AND ended_at IS NULL AND command IS NOT NULL AND not_before <= statement_timestamp()
               -- A lease without a token is an older instance's claim: held until it lapses.
-              AND ((claim_token IS NULL AND lease_until <= statement_timestamp() AND cancelled_at IS NULL AND (SELECT n FROM busy) < @slot_limit)
+              AND ((claim_token IS NULL AND lease_until <= statement_timestamp() AND cancelled_at IS NULL AND (SELECT n FROM busy) < @slot_limit
+                    AND (start_by IS NULL OR start_by > statement_timestamp()))
                 OR (claim_token IS NOT NULL AND lease_until <= statement_timestamp() - @abandoned_after))
             ORDER BY seq
             LIMIT 1)
@@ -82,12 +84,13 @@ public sealed class PostgresRequestLedger(NpgsqlDataSource dataSource, LauncherS
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
 
-    public async ValueTask<Admission> AdmitAsync(GenerateVideo command, string? traceParent, CancellationToken cancellationToken)
+    public async ValueTask<Admission> AdmitAsync(GenerateVideo command, string? traceParent, DateTimeOffset? startBy, CancellationToken cancellationToken)
     {
         await using var admit = dataSource.CreateCommand(Admit);
         admit.Parameters.AddWithValue("request_id", command.RequestId);
         admit.Parameters.AddWithValue("command", JsonSerializer.Serialize(command, Json));
         admit.Parameters.AddWithValue("trace_parent", (object?)traceParent ?? DBNull.Value);
+        admit.Parameters.Add(new NpgsqlParameter("start_by", NpgsqlTypes.NpgsqlDbType.TimestampTz) { Value = (object?)startBy ?? DBNull.Value });
         if (await admit.ExecuteScalarAsync(cancellationToken) is true)
         {
             signal.Pulse();
@@ -276,8 +279,19 @@ public sealed class PostgresRequestLedger(NpgsqlDataSource dataSource, LauncherS
         return answered;
     }
 
-    public async ValueTask<IReadOnlyList<Guid>> EndAllWaitingAsync(
-        DateTimeOffset admittedBefore, VideoFailureReason reason, string message, CancellationToken cancellationToken)
+    public ValueTask<IReadOnlyList<Guid>> EndAllWaitingAsync(
+        DateTimeOffset admittedBefore, VideoFailureReason reason, string message, CancellationToken cancellationToken) =>
+        EndWaitingAsync("created_at < @moment", admittedBefore, reason, message, cancellationToken);
+
+    public ValueTask<IReadOnlyList<Guid>> EndPastStartByAsync(DateTimeOffset now, string message, CancellationToken cancellationToken) =>
+        EndWaitingAsync("start_by <= @moment", now, VideoFailureReason.StartByPassed, message, cancellationToken);
+
+    /// <summary>
+    /// Ends the waiting requests (no task, no open claim, not cancelled) that <paramref name="which"/> selects, and
+    /// answers each in the same transaction.
+    /// </summary>
+    private async ValueTask<IReadOnlyList<Guid>> EndWaitingAsync(
+        string which, DateTimeOffset moment, VideoFailureReason reason, string message, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
@@ -286,11 +300,11 @@ public sealed class PostgresRequestLedger(NpgsqlDataSource dataSource, LauncherS
             UPDATE {PostgresSchema.RequestLedger} SET ended_at = now(), command = NULL, lease_until = '-infinity',
                 outcome = jsonb_build_object('failed', jsonb_build_object('requestId', request_id, 'taskId', NULL, 'reason', @reason, 'message', @message))
             WHERE task_id IS NULL AND ended_at IS NULL AND claim_token IS NULL AND command IS NOT NULL AND cancelled_at IS NULL
-              AND lease_until <= now() AND created_at < @admitted_before
+              AND lease_until <= now() AND {which}
             RETURNING request_id
             """, connection, transaction))
         {
-            command.Parameters.AddWithValue("admitted_before", admittedBefore);
+            command.Parameters.AddWithValue("moment", moment);
             command.Parameters.AddWithValue("reason", reason.ToString());
             command.Parameters.AddWithValue("message", message);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
@@ -306,7 +320,12 @@ public sealed class PostgresRequestLedger(NpgsqlDataSource dataSource, LauncherS
         }
 
         await transaction.CommitAsync(cancellationToken);
-        dispatch.Poke();
+        if (ended.Count > 0)
+        {
+            dispatch.Poke();
+            signal.Pulse();
+        }
+
         return ended;
     }
 
@@ -388,7 +407,8 @@ public sealed class PostgresRequestLedger(NpgsqlDataSource dataSource, LauncherS
             row.IsDBNull(7) ? null : row.GetInt32(7),
             row.IsDBNull(8) ? null : row.GetInt32(8),
             row.IsDBNull(10) ? null : row.GetInt32(10),
-            row.IsDBNull(9) ? null : JsonSerializer.Deserialize<JobOutcome>(row.GetString(9), Json));
+            row.IsDBNull(9) ? null : JsonSerializer.Deserialize<JobOutcome>(row.GetString(9), Json),
+            row.IsDBNull(11) ? null : row.GetFieldValue<DateTimeOffset>(11));
     }
 
     /// <summary>

@@ -58,12 +58,16 @@ public static class PostgresSchema
             ADD COLUMN IF NOT EXISTS eta_seconds integer NULL,
             ADD COLUMN IF NOT EXISTS cancelled_at timestamptz NULL,
             ADD COLUMN IF NOT EXISTS outcome jsonb NULL,
-            ADD COLUMN IF NOT EXISTS task_finished_at timestamptz NULL;
+            ADD COLUMN IF NOT EXISTS task_finished_at timestamptz NULL,
+            -- The moment a request still waiting for a slot gives up (its StartBy, or the service's MaxWait).
+            ADD COLUMN IF NOT EXISTS start_by timestamptz NULL;
         CREATE INDEX IF NOT EXISTS {RequestLedger}_ended ON {RequestLedger} (ended_at) WHERE ended_at IS NOT NULL;
         CREATE INDEX IF NOT EXISTS {RequestLedger}_backlog ON {RequestLedger} (seq)
             WHERE task_id IS NULL AND ended_at IS NULL AND command IS NOT NULL;
         CREATE INDEX IF NOT EXISTS {RequestLedger}_open ON {RequestLedger} (lease_until)
             WHERE ended_at IS NULL;
+        CREATE INDEX IF NOT EXISTS {RequestLedger}_start_by ON {RequestLedger} (start_by)
+            WHERE start_by IS NOT NULL AND task_id IS NULL AND ended_at IS NULL;
 
         CREATE TABLE IF NOT EXISTS {ScheduledMessages} (
             token_id uuid PRIMARY KEY,

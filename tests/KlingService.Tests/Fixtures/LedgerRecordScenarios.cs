@@ -54,7 +54,7 @@ public static class LedgerRecordScenarios
         var requestId = command.RequestId;
 
         var cancel = await ledger.CancelAsync(requestId, effect => new VideoFailed(requestId, null, VideoFailureReason.Cancelled, $"cancelled: {effect}"), CancellationToken.None);
-        var admission = await ledger.AdmitAsync(command, null, CancellationToken.None);
+        var admission = await ledger.AdmitAsync(command, null, null, CancellationToken.None);
         var offered = await ledger.TakeNextAsync(10, TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(3), CancellationToken.None);
         var again = await ledger.CancelAsync(requestId, effect => new VideoFailed(requestId, null, VideoFailureReason.Cancelled, $"cancelled: {effect}"), CancellationToken.None);
         var status = JobStatusView.From(requestId, await ledger.GetRecordAsync(requestId, CancellationToken.None));
@@ -96,10 +96,51 @@ public static class LedgerRecordScenarios
         }
     }
 
+    /// <summary>
+    /// A request past its start-by moment is never offered for a create, whatever slots are free; the sweep ends it as
+    /// StartByPassed and spares the request that is being created, the one that waits with time left and the one without a
+    /// bound. The status shows the moment a waiting request gives up.
+    /// </summary>
+    /// <param name="ledger">The store under test.</param>
+    /// <param name="now">The store's clock.</param>
+    public static async Task ARequestPastItsStartByIsNeverOfferedAndEndsStartByPassedAsync(IRequestLedger ledger, Func<DateTimeOffset> now)
+    {
+        var past = GenerationHarness.ValidCommand() with { Prompt = "past" };
+        var creating = GenerationHarness.ValidCommand() with { Prompt = "being created" };
+        var later = GenerationHarness.ValidCommand() with { Prompt = "time left" };
+        var unbounded = GenerationHarness.ValidCommand() with { Prompt = "no bound" };
+        // Older first: the past request would be next in line if its bound did not hold.
+        await ledger.AdmitAsync(past, null, now().AddSeconds(-1), CancellationToken.None);
+        await ledger.AdmitAsync(creating, null, now().AddHours(1), CancellationToken.None);
+        await ledger.AdmitAsync(later, null, now().AddHours(1), CancellationToken.None);
+        await ledger.AdmitAsync(unbounded, null, null, CancellationToken.None);
+
+        var taken = await ledger.TakeNextAsync(10, TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(3), CancellationToken.None);
+        var laterStatus = JobStatusView.From(later.RequestId, await ledger.GetRecordAsync(later.RequestId, CancellationToken.None));
+        var ended = await ledger.EndPastStartByAsync(now(), "waited too long", CancellationToken.None);
+        var pastStatus = JobStatusView.From(past.RequestId, await ledger.GetRecordAsync(past.RequestId, CancellationToken.None));
+        var again = await ledger.EndPastStartByAsync(now(), "waited too long", CancellationToken.None);
+
+        Assert.Equal(creating.RequestId, taken?.Command.RequestId);
+        Assert.Equal(past.RequestId, Assert.Single(ended));
+        Assert.Empty(again);
+        Assert.Equal((JobState.Failed, VideoFailureReason.StartByPassed, "waited too long"), (pastStatus.State, pastStatus.Reason, pastStatus.Message));
+        Assert.Equal(JobState.Waiting, laterStatus.State);
+        Assert.NotNull(laterStatus.StartBy);
+        Assert.InRange(laterStatus.StartBy!.Value, now().AddMinutes(59), now().AddHours(1));
+        foreach (var spared in new[] { creating, later, unbounded })
+        {
+            Assert.False((await ledger.FindAsync(spared.RequestId, CancellationToken.None))!.Ended, spared.Prompt);
+        }
+
+        var next = await ledger.TakeNextAsync(10, TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(3), CancellationToken.None);
+        Assert.Equal(later.RequestId, next?.Command.RequestId);
+    }
+
     private static async Task<Guid> GeneratingAsync(IRequestLedger ledger, string taskId)
     {
         var command = GenerationHarness.ValidCommand();
-        await ledger.AdmitAsync(command, null, CancellationToken.None);
+        await ledger.AdmitAsync(command, null, null, CancellationToken.None);
         var taken = await ledger.TakeNextAsync(100, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5), CancellationToken.None);
         Assert.Equal(command.RequestId, taken?.Command.RequestId);
         var announcement = new VideoGenerationSubmitted(command.RequestId, taskId, DateTimeOffset.UtcNow, VideoMode.Standard, 5);

@@ -91,7 +91,7 @@ public sealed class PostgresStoreTests(InfrastructureFixture infrastructure) : I
         var command = GenerationHarness.ValidCommand();
 
         var admissions = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ =>
-            ledger.AdmitAsync(command, null, CancellationToken.None).AsTask()));
+            ledger.AdmitAsync(command, null, null, CancellationToken.None).AsTask()));
 
         Assert.Single(admissions, a => a.Status == AdmissionStatus.Admitted);
         Assert.All(admissions.Where(a => a.Status != AdmissionStatus.Admitted), a => Assert.Equal(AdmissionStatus.Waiting, a.Status));
@@ -103,14 +103,14 @@ public sealed class PostgresStoreTests(InfrastructureFixture infrastructure) : I
         var ledger = NewLedger();
         var command = GenerationHarness.ValidCommand();
 
-        var first = await ledger.AdmitAsync(command, "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", CancellationToken.None);
+        var first = await ledger.AdmitAsync(command, "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", null, CancellationToken.None);
         var taken = await ledger.TakeNextAsync(5, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5), CancellationToken.None);
-        var whileCreating = await ledger.AdmitAsync(command, null, CancellationToken.None);
+        var whileCreating = await ledger.AdmitAsync(command, null, null, CancellationToken.None);
         await ledger.RecordTaskAsync(command.RequestId, taken!.Claim, "task-9", Announcement("task-9"), CancellationToken.None);
-        var afterTask = await ledger.AdmitAsync(command, null, CancellationToken.None);
+        var afterTask = await ledger.AdmitAsync(command, null, null, CancellationToken.None);
         var rejectedRepeat = await ledger.RecordRejectedAsync(Rejected(command.RequestId), CancellationToken.None);
         await ledger.RecordEndedAsync(command.RequestId, null, CancellationToken.None);
-        var afterEnd = await ledger.AdmitAsync(command, null, CancellationToken.None);
+        var afterEnd = await ledger.AdmitAsync(command, null, null, CancellationToken.None);
 
         Assert.Equal(AdmissionStatus.Admitted, first.Status);
         Assert.Equal(command, taken?.Command);
@@ -141,8 +141,8 @@ public sealed class PostgresStoreTests(InfrastructureFixture infrastructure) : I
         var ledger = NewLedger();
         var command = GenerationHarness.ValidCommand();
         var other = GenerationHarness.ValidCommand();
-        await ledger.AdmitAsync(command, null, CancellationToken.None);
-        await ledger.AdmitAsync(other, null, CancellationToken.None);
+        await ledger.AdmitAsync(command, null, null, CancellationToken.None);
+        await ledger.AdmitAsync(other, null, null, CancellationToken.None);
 
         var crashed = await ledger.TakeNextAsync(1, TimeSpan.FromMilliseconds(1), TimeSpan.FromMilliseconds(300), CancellationToken.None);
         await Task.Delay(50);
@@ -164,7 +164,7 @@ public sealed class PostgresStoreTests(InfrastructureFixture infrastructure) : I
     {
         var ledger = NewLedger();
         var command = GenerationHarness.ValidCommand();
-        await ledger.AdmitAsync(command, null, CancellationToken.None);
+        await ledger.AdmitAsync(command, null, null, CancellationToken.None);
         var first = await ledger.TakeNextAsync(5, TimeSpan.FromMilliseconds(1), TimeSpan.Zero, CancellationToken.None);
         await Task.Delay(20);
         var second = await ledger.TakeNextAsync(5, TimeSpan.FromMinutes(1), TimeSpan.Zero, CancellationToken.None);
@@ -179,7 +179,7 @@ public sealed class PostgresStoreTests(InfrastructureFixture infrastructure) : I
         var duplicate = await ledger.RecordTaskAsync(command.RequestId, second!.Claim, "task-second", Announcement("task-second"), CancellationToken.None);
         await ledger.RecordEndedAsync(command.RequestId, null, CancellationToken.None);
         var givenUp = GenerationHarness.ValidCommand();
-        await ledger.AdmitAsync(givenUp, null, CancellationToken.None);
+        await ledger.AdmitAsync(givenUp, null, null, CancellationToken.None);
         var givenUpClaim = await ledger.TakeNextAsync(5, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5), CancellationToken.None);
         await ledger.EndWithoutTaskAsync(givenUp.RequestId, givenUpClaim!.Claim, Rejected(Guid.Empty), CancellationToken.None);
         var afterEnd = await ledger.RecordTaskAsync(givenUp.RequestId, givenUpClaim.Claim, "task-orphan", Announcement("task-orphan"), CancellationToken.None);
@@ -206,7 +206,7 @@ public sealed class PostgresStoreTests(InfrastructureFixture infrastructure) : I
         var commands = Enumerable.Range(0, 4).Select(_ => GenerationHarness.ValidCommand()).ToList();
         foreach (var command in commands)
         {
-            await ledger.AdmitAsync(command, null, CancellationToken.None);
+            await ledger.AdmitAsync(command, null, null, CancellationToken.None);
         }
 
         var withTask = await ledger.TakeNextAsync(5, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5), CancellationToken.None);
@@ -229,7 +229,7 @@ public sealed class PostgresStoreTests(InfrastructureFixture infrastructure) : I
         var commands = Enumerable.Range(0, 3).Select(_ => GenerationHarness.ValidCommand()).ToList();
         foreach (var command in commands)
         {
-            await ledger.AdmitAsync(command, null, CancellationToken.None);
+            await ledger.AdmitAsync(command, null, null, CancellationToken.None);
         }
 
         var taken = await ledger.TakeNextAsync(5, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5), CancellationToken.None);
@@ -267,6 +267,10 @@ public sealed class PostgresStoreTests(InfrastructureFixture infrastructure) : I
         LedgerRecordScenarios.ACancelThatOvertakesItsCommandIsRememberedAsync(NewLedger());
 
     [Fact]
+    public Task A_request_past_its_StartBy_is_never_offered_and_ends_StartByPassed() =>
+        LedgerRecordScenarios.ARequestPastItsStartByIsNeverOfferedAndEndsStartByPassedAsync(NewLedger(), () => DateTimeOffset.UtcNow);
+
+    [Fact]
     public Task A_succeeded_job_shows_the_final_status() =>
         LedgerRecordScenarios.ASucceededJobShowsTheFinalStatusAsync(NewLedger());
 
@@ -277,7 +281,7 @@ public sealed class PostgresStoreTests(InfrastructureFixture infrastructure) : I
         var commands = Enumerable.Range(0, 30).Select(i => GenerationHarness.ValidCommand() with { Prompt = $"job {i}" }).ToList();
         foreach (var command in commands)
         {
-            await ledger.AdmitAsync(command, null, CancellationToken.None);
+            await ledger.AdmitAsync(command, null, null, CancellationToken.None);
         }
 
         var taken = new ConcurrentBag<PendingCreate>();
@@ -307,7 +311,7 @@ public sealed class PostgresStoreTests(InfrastructureFixture infrastructure) : I
     {
         var ledger = NewLedger();
         var command = GenerationHarness.ValidCommand();
-        await ledger.AdmitAsync(command, null, CancellationToken.None);
+        await ledger.AdmitAsync(command, null, null, CancellationToken.None);
 
         var first = await ledger.TakeNextAsync(5, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5), CancellationToken.None);
         await ledger.PostponeAsync(command.RequestId, first!.Claim, TimeSpan.FromMilliseconds(300), failedAttempt: true, CancellationToken.None);

@@ -19,6 +19,10 @@ public sealed class InMemoryLedgerRecordTests
         LedgerRecordScenarios.ACancelThatOvertakesItsCommandIsRememberedAsync(new InMemoryRequestLedger(_time, new LauncherSignal()));
 
     [Fact]
+    public Task A_request_past_its_StartBy_is_never_offered_and_ends_StartByPassed() =>
+        LedgerRecordScenarios.ARequestPastItsStartByIsNeverOfferedAndEndsStartByPassedAsync(new InMemoryRequestLedger(_time, new LauncherSignal()), _time.GetUtcNow);
+
+    [Fact]
     public Task A_succeeded_job_shows_the_final_status() =>
         LedgerRecordScenarios.ASucceededJobShowsTheFinalStatusAsync(new InMemoryRequestLedger(_time, new LauncherSignal()));
 }
