@@ -20,8 +20,9 @@ public sealed class GenerateVideoConsumerDefinition : ConsumerDefinition<Generat
         IConsumerConfigurator<GenerateVideoConsumer> consumerConfigurator,
         IRegistrationContext context)
     {
-        // The consumer only talks to the database; what it waits out is a database restart. Quick
-        // retries first, then redeliveries through the message scheduler (no broker plugin needed).
+        // The consumer only talks to the database. Quick retries first; a database that stays away is waited out by the
+        // bus (DatabaseOutage), never handed to the scheduler, which needs the database too. Other transient failures
+        // are redelivered through the message scheduler (no broker plugin needed).
         endpointConfigurator.UseScheduledRedelivery(r =>
         {
             r.Handle<Exception>(TransientFailure.Matches);

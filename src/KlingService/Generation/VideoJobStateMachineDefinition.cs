@@ -25,8 +25,8 @@ public sealed class VideoJobStateMachineDefinition : SagaDefinition<VideoJobStat
         ISagaConfigurator<VideoJobState> sagaConfigurator,
         IRegistrationContext context)
     {
-        // Two messages for one job can race for its row, and the database may be restarting: retry
-        // in place for about two minutes rather than let a status check fall into the error queue.
+        // Two messages for one job can race for its row: retry in place rather than let a status check fall into the
+        // error queue. A database that is away is waited out by the bus (DatabaseOutage).
         endpointConfigurator.UseMessageRetry(r =>
         {
             r.Handle<SagaConcurrencyException>();

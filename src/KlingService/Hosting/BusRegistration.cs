@@ -51,7 +51,7 @@ public static class BusRegistration
             bus.UsingRabbitMq((context, cfg) =>
             {
                 cfg.Host(rabbitMq);
-                cfg.UseKlingConventions(infrastructure);
+                cfg.UseKlingConventions(context, infrastructure);
                 cfg.ConfigureEndpoints(context);
             });
         }
@@ -59,7 +59,7 @@ public static class BusRegistration
         {
             bus.UsingInMemory((context, cfg) =>
             {
-                cfg.UseKlingConventions(infrastructure);
+                cfg.UseKlingConventions(context, infrastructure);
                 cfg.ConfigureEndpoints(context);
             });
         }
@@ -67,8 +67,8 @@ public static class BusRegistration
         return bus;
     }
 
-    /// <summary>Wire format and scheduling every transport of the service uses.</summary>
-    private static void UseKlingConventions(this IBusFactoryConfigurator bus, Infrastructure infrastructure)
+    /// <summary>Wire format, scheduling and database-outage handling every transport of the service uses.</summary>
+    private static void UseKlingConventions(this IBusFactoryConfigurator bus, IBusRegistrationContext context, Infrastructure infrastructure)
     {
         // Enums travel by name ("Professional"), so clients in any language can send commands.
         bus.ConfigureJsonSerializerOptions(options =>
@@ -84,6 +84,7 @@ public static class BusRegistration
         if (infrastructure.IsDurable)
         {
             bus.UseMessageScheduler(SchedulerQueue.Address);
+            bus.UseHoldWhileDatabaseAway(context.GetRequiredService<ILoggerFactory>());
         }
         else
         {

@@ -1,3 +1,4 @@
+using KlingService.Persistence;
 using MassTransit;
 
 namespace KlingService.Scheduling;
@@ -13,6 +14,11 @@ public sealed class ScheduleMessageConsumerDefinition : ConsumerDefinition<Sched
         IReceiveEndpointConfigurator endpointConfigurator,
         IConsumerConfigurator<ScheduleMessageConsumer> consumerConfigurator,
         IRegistrationContext context) =>
-        // A database restart must not drop schedules: keep retrying until it is back.
-        consumerConfigurator.UseMessageRetry(r => r.Incremental(30, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(1)));
+        // A database that is away is waited out by the bus (DatabaseOutage), however long; anything else is tried again
+        // for a few minutes before the schedule is set aside in the error queue.
+        consumerConfigurator.UseMessageRetry(r =>
+        {
+            r.Handle<Exception>(e => !DatabaseOutage.Matches(e));
+            r.Incremental(30, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(1));
+        });
 }

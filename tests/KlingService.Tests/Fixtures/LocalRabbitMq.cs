@@ -55,6 +55,17 @@ public sealed class LocalRabbitMq : IAsyncDisposable
     public Task<string> DescribeQueuesAsync(Uri virtualHost) =>
         Control("list_queues", "-p", virtualHost.AbsolutePath.Trim('/'), "name", "messages_ready", "messages_unacknowledged", "consumers");
 
+    /// <summary>The messages in each queue of a virtual host, ready or delivered and not yet acknowledged.</summary>
+    public async Task<IReadOnlyDictionary<string, int>> QueueDepthsAsync(Uri virtualHost)
+    {
+        var listing = await Control("list_queues", "-q", "--no-table-headers", "-p", virtualHost.AbsolutePath.Trim('/'),
+            "name", "messages_ready", "messages_unacknowledged");
+        return listing.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(line => line.Split('\t'))
+            .Where(columns => columns.Length == 3)
+            .ToDictionary(columns => columns[0], columns => int.Parse(columns[1], CultureInfo.InvariantCulture) + int.Parse(columns[2], CultureInfo.InvariantCulture));
+    }
+
     /// <summary>Stops the node abruptly, as a crash would.</summary>
     public async Task KillAsync()
     {
