@@ -13,6 +13,9 @@ Builds the solution (Release) and runs every test project, then prints "N passed
 Installs rabbitmq-server, postgresql, nodejs and npm from Debian first when they are missing.
 
 Options:
+  --fast                 the fast tier only (a few minutes): unit, saga-harness and in-process tests;
+                         nothing that needs RabbitMQ, PostgreSQL, S3 or the CLI and demo processes,
+                         so nothing is installed
   --filter <expression>  run only the matching tests (dotnet test --filter), e.g.
                          --filter "FullyQualifiedName~DemoTests"
                          --filter "FullyQualifiedName~CliUsageTests|FullyQualifiedName~DemoTests"
@@ -25,11 +28,18 @@ USAGE
 
 # One case per option, so a new one is one more branch.
 test_args=()
+fast=false
+# The slow tier: tests on real servers, the CLI and the demo as processes, the benchmark smoke run.
+slow_tier='FullyQualifiedName!~KlingService.Tests.Integration.&FullyQualifiedName!~KlingService.Tests.Cli.&FullyQualifiedName!~KlingService.Tests.ClientExample.&FullyQualifiedName!~KlingService.Tests.Benchmarks.&FullyQualifiedName!~KlingService.Tests.Hosting.DemoTests'
 while (($#)); do
   case $1 in
     -h | --help)
       usage
       exit 0
+      ;;
+    --fast)
+      fast=true
+      shift
       ;;
     --filter)
       if (($# < 2)); then
@@ -57,12 +67,23 @@ done
 
 cd "$(dirname "$0")/.."
 
+if [[ $fast == true ]]; then
+  has_filter=false
+  for ((i = 0; i < ${#test_args[@]}; i++)); do
+    if [[ ${test_args[i]} == --filter ]]; then
+      test_args[i + 1]="(${test_args[i + 1]})&${slow_tier}"
+      has_filter=true
+    fi
+  done
+  [[ $has_filter == true ]] || test_args+=(--filter "$slow_tier")
+fi
+
 missing=()
 [[ -x /usr/lib/rabbitmq/bin/rabbitmq-server || -x /usr/sbin/rabbitmq-server ]] || missing+=(rabbitmq-server)
 compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null || missing+=(postgresql)
 command -v node >/dev/null || missing+=(nodejs)
 command -v npm >/dev/null || missing+=(npm)
-if ((${#missing[@]})); then
+if [[ $fast == false ]] && ((${#missing[@]})); then
   echo "Installing ${missing[*]} for the integration tests..."
   sudo_cmd=()
   [[ $(id -u) -eq 0 ]] || sudo_cmd=(sudo)
