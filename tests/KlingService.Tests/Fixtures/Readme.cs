@@ -29,7 +29,7 @@ public static class Readme
 
     /// <summary>
     /// A shell block's commands as their words: lines joined at a trailing backslash, comments and
-    /// blank lines dropped, words split at spaces outside single quotes (all these blocks use).
+    /// blank lines dropped, words split at spaces outside single or double quotes (all these blocks use).
     /// </summary>
     public static IReadOnlyList<IReadOnlyList<string>> Commands(string block)
     {
@@ -42,7 +42,7 @@ public static class Readme
                 continue;
             }
 
-            commands.Add([.. Regex.Matches(text, @"'(?<word>[^']*)'|(?<word>[^\s']+)").Select(m => m.Groups["word"].Value)]);
+            commands.Add([.. Regex.Matches(text, @"'(?<word>[^']*)'|""(?<word>[^""]*)""|(?<word>[^\s'""]+)").Select(m => m.Groups["word"].Value)]);
         }
 
         return commands;
