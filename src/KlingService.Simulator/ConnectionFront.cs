@@ -81,11 +81,12 @@ public sealed class ConnectionFront : IAsyncDisposable
     {
         var inbound = new ConnectionInbound(client, _stopping.Token);
         var reset = true;
+        var answered = false;
         try
         {
             while (true)
             {
-                if (!await NextRequestArrivesAsync(inbound))
+                if (!await NextRequestArrivesAsync(inbound, keptAlive: answered))
                 {
                     // Idle close: anything the client sent while the close was on its way is never answered.
                     reset = inbound.HasUnread;
@@ -113,6 +114,7 @@ public sealed class ConnectionFront : IAsyncDisposable
                 }
 
                 await client.SendAsync(Rewrite(answer), SocketFlags.None, _stopping.Token);
+                answered = true;
                 if (_options.Connections == ConnectionMode.Http10CloseAfterAnswer)
                 {
                     reset = false;
@@ -130,11 +132,15 @@ public sealed class ConnectionFront : IAsyncDisposable
         }
     }
 
-    /// <summary>False when the connection is to be closed: the caller left, or (in <see cref="ConnectionMode.IdleClose"/>) it sat idle too long.</summary>
-    private async Task<bool> NextRequestArrivesAsync(ConnectionInbound inbound)
+    /// <summary>
+    /// False when the connection is to be closed: the caller left, or (in <see cref="ConnectionMode.IdleClose"/>) it sat
+    /// idle too long after an answer. As with a server's keep-alive timeout, only a connection kept alive after an answer
+    /// idles out: a new one waits for its first request (on a busy machine that may take longer than the idle limit).
+    /// </summary>
+    private async Task<bool> NextRequestArrivesAsync(ConnectionInbound inbound, bool keptAlive)
     {
         var arrival = inbound.WaitForDataAsync();
-        if (_options.Connections != ConnectionMode.IdleClose || arrival.IsCompleted)
+        if (_options.Connections != ConnectionMode.IdleClose || !keptAlive || arrival.IsCompleted)
         {
             return await arrival;
         }
