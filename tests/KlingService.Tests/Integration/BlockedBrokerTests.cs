@@ -18,8 +18,7 @@ public sealed class BlockedBrokerTests(InfrastructureFixture infrastructure)
     [Fact]
     public async Task A_memory_alarm_longer_than_the_attempt_limit_sets_nothing_aside_and_the_job_is_delivered_after_it()
     {
-        var broker = infrastructure.LocalRabbitMq
-            ?? throw new InvalidOperationException("This test raises a memory alarm with rabbitmqctl, so it needs the locally started RabbitMQ (unset RABBITMQ_URL).");
+        var broker = infrastructure.OwnBroker("raises a memory alarm with rabbitmqctl");
         var environment = await infrastructure.CreateEnvironmentAsync();
         await using var service = await EmbeddedService.StartAsync(new Dictionary<string, string?>
         {

@@ -32,8 +32,7 @@ public sealed class BrokerUserTests(InfrastructureFixture infrastructure) : IAsy
 
     public async Task InitializeAsync()
     {
-        _broker = infrastructure.LocalRabbitMq
-            ?? throw new InvalidOperationException("This test creates broker users with rabbitmqctl, so it needs the locally started RabbitMQ (unset RABBITMQ_URL).");
+        _broker = infrastructure.OwnBroker("creates broker users with rabbitmqctl");
         var environment = await infrastructure.CreateEnvironmentAsync();
         var vhost = environment.RabbitMq.AbsolutePath.Trim('/');
         var block = Readme.Block("broker-users");

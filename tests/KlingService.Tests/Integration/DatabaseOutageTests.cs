@@ -17,8 +17,7 @@ public sealed class DatabaseOutageTests(InfrastructureFixture infrastructure)
     public async Task Commands_sent_while_PostgreSQL_is_down_wait_in_their_queue_and_each_ends_once_when_it_is_back()
     {
         const int commands = 5;
-        var broker = infrastructure.LocalRabbitMq
-            ?? throw new InvalidOperationException("This test reads queue depths with rabbitmqctl, so it needs the locally started RabbitMQ (unset RABBITMQ_URL).");
+        var broker = infrastructure.OwnBroker("reads queue depths with rabbitmqctl");
         var environment = await infrastructure.CreateEnvironmentAsync();
         // A server of its own: stopping it leaves the other tests' database alone.
         await using var postgres = await LocalPostgres.StartAsync();

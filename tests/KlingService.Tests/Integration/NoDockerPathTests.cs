@@ -16,10 +16,8 @@ public sealed class NoDockerPathTests(InfrastructureFixture infrastructure)
     [Fact]
     public async Task The_README_path_without_Docker_takes_a_new_user_to_a_finished_job()
     {
-        var broker = infrastructure.LocalRabbitMq
-            ?? throw new InvalidOperationException("This test runs the README's rabbitmqctl commands, so it needs the locally started RabbitMQ (unset RABBITMQ_URL).");
-        var postgres = infrastructure.LocalPostgres
-            ?? throw new InvalidOperationException("This test runs the README's psql commands, so it needs the locally started PostgreSQL (unset POSTGRES_URL).");
+        var broker = infrastructure.OwnBroker("runs the README's rabbitmqctl commands");
+        var postgres = infrastructure.OwnDatabaseServer("runs the README's psql commands");
         var block = Readme.Block("no-docker");
         Assert.True(block is not null, "The README has no path without Docker between <!-- no-docker --> markers.");
         var healthPort = ExternalProcess.FreePort();
