@@ -5,7 +5,7 @@ namespace KlingService.Generation;
 /// <summary>
 /// What a create attempt does next, decided from what is known and nothing else: the rule that a paid call is repeated
 /// only when nothing was created (<see cref="CreateFailures"/>), the account's and the key's bad days, the attempt limit.
-/// Pure: the launcher carries the decision out.
+/// Pure: <see cref="CreateAttempt"/> carries the decision out.
 /// </summary>
 public static class CreateOutcome
 {
