@@ -7,11 +7,18 @@ public static class Backoff
     private static readonly TimeSpan AttemptTimeout = TimeSpan.FromSeconds(10);
 
     /// <summary>The pause before try <paramref name="attempt"/> + 1 (attempt is 1-based).</summary>
-    public static TimeSpan Delay(int attempt, TimeSpan first, TimeSpan max, double spread = 0.2)
+    public static TimeSpan Delay(int attempt, TimeSpan first, TimeSpan max, double spread = 0.2) =>
+        Delay(attempt, first, max, spread, Random.Shared.NextDouble());
+
+    /// <summary>
+    /// The same pause, spread by <paramref name="draw"/>, a uniform draw in [0, 1): 0.5 leaves it as it is, so a
+    /// decision that takes its draw as an input stays a pure function.
+    /// </summary>
+    public static TimeSpan Delay(int attempt, TimeSpan first, TimeSpan max, double spread, double draw)
     {
         var exponential = first.TotalMilliseconds * Math.Pow(2, Math.Min(attempt - 1, 30));
         var capped = Math.Min(exponential, max.TotalMilliseconds);
-        var factor = spread > 0 ? 1 - spread + (Random.Shared.NextDouble() * 2 * spread) : 1;
+        var factor = spread > 0 ? 1 - spread + (draw * 2 * spread) : 1;
         return TimeSpan.FromMilliseconds(capped * factor);
     }
 

@@ -38,7 +38,7 @@ public static class ServiceRegistration
         services.AddScoped<CheckTaskStatusActivity>();
         services.AddSingleton<LauncherSignal>();
         services.AddSingleton<ProviderAccess>();
-        services.AddHostedService<TaskLauncher>();
+        services.AddTaskLauncher();
         services.AddOptions<JobsOptions>().Bind(configuration.GetSection(JobsOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
         services.AddHostedService<JobRecordCleanup>();
         services.AddVideoStorage(configuration, infrastructure);
