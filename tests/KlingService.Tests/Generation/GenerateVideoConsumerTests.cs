@@ -54,7 +54,8 @@ public sealed class GenerateVideoConsumerTests
         await using var service = await GenerationHarness.StartAsync();
 
         await service.SendAsync(command);
-        var failed = await service.PublishedAsync<VideoFailed>();
+        // Polled, not bounded by the harness's inactivity window: reading a 10 MB command can outlast it on a busy machine.
+        var failed = await service.EventuallyPublishedAsync<VideoFailed>();
 
         Assert.Equal(VideoFailureReason.InvalidRequest, failed.Reason);
         Assert.StartsWith($"{field}:", failed.Message, StringComparison.Ordinal);
