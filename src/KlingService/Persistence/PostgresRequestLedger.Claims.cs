@@ -1,7 +1,6 @@
 using System.Text.Json;
 using KlingService.Contracts;
 using KlingService.Generation;
-using KlingService.Outbox;
 using KlingService.Scheduling;
 using Npgsql;
 
@@ -118,7 +117,7 @@ public sealed partial class PostgresRequestLedger
                 var row = cancelled ? outbox.SendRow(announcement, VideoJobStateMachineDefinition.Address) : outbox.Row(announcement);
                 await ScheduledMessageStore.AddDueNowAsync(connection, transaction, row, cancellationToken);
                 await transaction.CommitAsync(cancellationToken);
-                TestFaultHook.AfterTaskRecorded();
+                commits.TaskRecorded();
                 dispatch.Poke();
                 signal.Pulse();
                 return (outcome, null);

@@ -15,7 +15,7 @@ namespace KlingService.Persistence;
 /// <see cref="LedgerRules"/>, shared with the in-memory ledger.
 /// </summary>
 public sealed partial class PostgresRequestLedger(
-    NpgsqlDataSource dataSource, LauncherSignal signal, OutboxPublisher outbox, OutboxSignal dispatch)
+    NpgsqlDataSource dataSource, LauncherSignal signal, OutboxPublisher outbox, OutboxSignal dispatch, ICommitObserver commits)
     : IRequestLedger
 {
     private const string Admit = $"""

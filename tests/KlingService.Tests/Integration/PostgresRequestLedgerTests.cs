@@ -33,7 +33,7 @@ public sealed class PostgresRequestLedgerTests(InfrastructureFixture infrastruct
         var environment = await infrastructure.CreateEnvironmentAsync();
         _database = NpgsqlDataSource.Create(environment.Postgres);
         await PostgresSchema.EnsureCreatedAsync(_database, CancellationToken.None);
-        _ledger = new PostgresRequestLedger(_database, new LauncherSignal(), new OutboxPublisher(UnstartedBus), new OutboxSignal());
+        _ledger = new PostgresRequestLedger(_database, new LauncherSignal(), new OutboxPublisher(UnstartedBus), new OutboxSignal(), NoCommitObserver.Instance);
     }
 
     public async Task DisposeAsync() => await _database.DisposeAsync();
