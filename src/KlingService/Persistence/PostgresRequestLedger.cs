@@ -10,8 +10,8 @@ namespace KlingService.Persistence;
 /// <summary>
 /// The durable ledger: one row per RequestId, shared by every instance. Admission is a single
 /// insert that refuses a twin; slots are counted and handed out under one advisory lock, so two
-/// instances can never together exceed the account's cap. This part admits requests and answers what is known of one;
-/// the claims, the job records and cancels are the other parts. Which request holds a slot and which is next are
+/// instances can never together exceed the account's cap. This part admits and rejects requests, answers what is known
+/// of one and deletes old records; the claims, the job records and cancels are the other parts. Which request holds a slot and which is next are
 /// <see cref="LedgerRules"/>, shared with the in-memory ledger.
 /// </summary>
 public sealed partial class PostgresRequestLedger(
