@@ -7,15 +7,24 @@ namespace KlingService.Hosting;
 /// RabbitMQ when <c>ConnectionStrings:RabbitMq</c> is set, PostgreSQL when <c>ConnectionStrings:Postgres</c> is.
 /// Unset, both fall back to in-memory (the embedded mode).
 /// </summary>
-public sealed record Infrastructure(Uri? RabbitMq, string? Postgres, bool BrokerHasDelayedExchange)
+public sealed record Infrastructure(Uri? RabbitMq, string? Postgres)
 {
+    /// <summary>A setting that is gone; set, it stops the start with one line saying what to do instead.</summary>
+    public const string RemovedDelayedExchange = "Scheduling:UseDelayedExchange";
+
     public bool IsDurable => Postgres is not null;
 
     public static Infrastructure From(IConfiguration configuration)
     {
         var rabbitMq = configuration.GetConnectionString("RabbitMq");
         var postgres = configuration.GetConnectionString("Postgres");
-        var delayedExchange = configuration.GetValue<bool>("Scheduling:UseDelayedExchange");
+        // It ran the in-memory ledger behind a durable broker: a cap per instance, and state lost on restart.
+        if (configuration[RemovedDelayedExchange] is { } delayedExchange && !delayedExchange.Equals("false", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new StartupException(
+                $"{RemovedDelayedExchange} is no longer supported (it kept the request ledger in one instance's memory): remove it, "
+                + "and set ConnectionStrings:Postgres beside ConnectionStrings:RabbitMq.");
+        }
 
         Uri? rabbitMqUri = null;
         if (!string.IsNullOrWhiteSpace(rabbitMq)
@@ -40,13 +49,13 @@ public sealed record Infrastructure(Uri? RabbitMq, string? Postgres, bool Broker
             postgres = null;
         }
 
-        if (rabbitMqUri is not null && postgres is null && !delayedExchange)
+        if (rabbitMqUri is not null && postgres is null)
         {
             throw new StartupException(
-                "ConnectionStrings:RabbitMq needs ConnectionStrings:Postgres: job state and schedules must survive restarts, and the service "
-                + "schedules through PostgreSQL. Only a broker with the delayed-message-exchange plugin may go without it (Scheduling:UseDelayedExchange=true).");
+                "ConnectionStrings:RabbitMq needs ConnectionStrings:Postgres: the request ledger, job state and schedules must survive restarts "
+                + "and be shared by every instance, and the service keeps them in PostgreSQL.");
         }
 
-        return new Infrastructure(rabbitMqUri, postgres, delayedExchange);
+        return new Infrastructure(rabbitMqUri, postgres);
     }
 }

@@ -49,6 +49,7 @@ public static class ServiceRegistration
             services.AddSingleton(_ => NpgsqlDataSource.Create(postgres));
             services.AddHostedService<PostgresSchemaInitializer>();
             services.AddSingleton<IRequestLedger, PostgresRequestLedger>();
+            services.TryAddSingleton<ICommitObserver>(NoCommitObserver.Instance);
             services.AddSingleton<IJobTimingModel, PostgresJobTimingModel>();
             services.AddSingleton<OutboxPublisher>();
             services.TryAddSingleton<OutboxSignal>();

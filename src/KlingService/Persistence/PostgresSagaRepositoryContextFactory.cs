@@ -19,7 +19,8 @@ public sealed class PostgresSagaRepositoryContextFactory(
     NpgsqlDataSource dataSource,
     ISagaConsumeContextFactory<SagaSession, VideoJobState> factory,
     IServiceProvider provider,
-    OutboxSignal signal)
+    OutboxSignal signal,
+    ICommitObserver commits)
     : ISagaRepositoryContextFactory<VideoJobState>, ILoadSagaRepositoryContextFactory<VideoJobState>
 {
     public async Task Send<T>(ConsumeContext<T> context, IPipe<SagaRepositoryContext<VideoJobState, T>> next)
@@ -32,7 +33,7 @@ public sealed class PostgresSagaRepositoryContextFactory(
         await session.CommitAsync(context.CancellationToken);
         if (session.Finalized)
         {
-            TestFaultHook.AfterSagaFinalCommit();
+            commits.SagaFinalCommitted();
         }
 
         if (outbox.HasMessages)

@@ -68,6 +68,11 @@ public static class PostgresSchema
             WHERE ended_at IS NULL;
         CREATE INDEX IF NOT EXISTS {RequestLedger}_start_by ON {RequestLedger} (start_by)
             WHERE start_by IS NOT NULL AND task_id IS NULL AND ended_at IS NULL;
+        -- A claim is its token (LedgerRules). Versions before tokens claimed with a lease alone: such a claim, still
+        -- live, gets a token, so it keeps its slot and, should it lapse, is taken again as abandoned (its call may
+        -- have created a task). This version never writes a live lease without a token: on later starts it changes nothing.
+        UPDATE {RequestLedger} SET claim_token = gen_random_uuid()
+        WHERE claim_token IS NULL AND lease_until > now() AND task_id IS NULL AND ended_at IS NULL;
 
         CREATE TABLE IF NOT EXISTS {ScheduledMessages} (
             token_id uuid PRIMARY KEY,

@@ -175,74 +175,10 @@ public sealed class ScheduledMessageStore(NpgsqlDataSource dataSource, IConfigur
             return DispatchResult.Nothing;
         }
 
-        var sent = new List<Guid>();
-        var interrupted = false;
-        var gate = new Lock();
-        // Rows of one job (same requestId or correlationId) go out one after the other, in order;
-        // different jobs' rows go out side by side, so one slow send does not hold up the batch.
-        var lanes = due.GroupBy(LaneOf).Select(lane => lane.ToList()).ToList();
-
-        // False when the lane must stop: the row failed (a later row of its job must not overtake it),
-        // or the round is over.
-        async Task<bool> SendOneAsync(ScheduledMessageRow row)
-        {
-            if (cancellationToken.IsCancellationRequested || Volatile.Read(ref interrupted))
-            {
-                // Shutting down, or the broker is in trouble: keep what was sent, the rest stays due.
-                return false;
-            }
-
-            try
-            {
-                await send(row);
-                lock (gate)
-                {
-                    sent.Add(row.TokenId);
-                }
-
-                return true;
-            }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-            {
-                return false;
-            }
-            catch (Exception e)
-            {
-                lock (gate)
-                {
-                    failed.Add(Failure(row.TokenId, row.MessageType, row.Attempts, e));
-                }
-
-                if (e is not ScheduledDispatchException { AffectsOthers: false })
-                {
-                    Volatile.Write(ref interrupted, true);
-                }
-
-                return false;
-            }
-        }
-
-        // The oldest row goes alone first: when the broker is away, the round ends after one failed
-        // send instead of one per lane.
-        if (lanes.Count > 0 && !await SendOneAsync(lanes[0][0]))
-        {
-            lanes.RemoveAt(0);
-        }
-        else if (lanes.Count > 0)
-        {
-            lanes[0].RemoveAt(0);
-        }
-
-        await Parallel.ForEachAsync(lanes, new ParallelOptions { MaxDegreeOfParallelism = SendLanes }, async (lane, _) =>
-        {
-            foreach (var row in lane)
-            {
-                if (!await SendOneAsync(row))
-                {
-                    return;
-                }
-            }
-        });
+        var round = new ScheduledSendRound(send, (row, error) => Failure(row.TokenId, row.MessageType, row.Attempts, error), cancellationToken);
+        await round.SendAsync(due);
+        var sent = round.Sent;
+        failed.AddRange(round.Failed);
 
         // From here on the work is bookkeeping for rows already sent: finish it even when stopping.
         var settle = CancellationToken.None;
@@ -279,33 +215,7 @@ public sealed class ScheduledMessageStore(NpgsqlDataSource dataSource, IConfigur
         }
 
         await transaction.CommitAsync(settle);
-        return new DispatchResult(sent.Count, failed, interrupted);
-    }
-
-    // Sends in flight at once, one per job: enough to hide a broker round trip each.
-    private const int SendLanes = 16;
-
-    /// <summary>The job a row belongs to, read from its body (every message of the service names its request or its saga).</summary>
-    private static string LaneOf(ScheduledMessageRow row)
-    {
-        try
-        {
-            using var body = System.Text.Json.JsonDocument.Parse(row.Body);
-            foreach (var name in new[] { "requestId", "correlationId" })
-            {
-                if (body.RootElement.ValueKind == System.Text.Json.JsonValueKind.Object
-                    && body.RootElement.TryGetProperty(name, out var key) && key.ValueKind == System.Text.Json.JsonValueKind.String)
-                {
-                    return key.GetString()!;
-                }
-            }
-        }
-        catch (System.Text.Json.JsonException)
-        {
-            // A body that does not parse fails on its own when sent; it gets a lane of its own.
-        }
-
-        return row.TokenId.ToString();
+        return new DispatchResult(sent.Count, failed, round.Interrupted);
     }
 
     private FailedDispatch Failure(Guid tokenId, string messageType, int previousAttempts, Exception error)
@@ -316,15 +226,3 @@ public sealed class ScheduledMessageStore(NpgsqlDataSource dataSource, IConfigur
         return new FailedDispatch(tokenId, messageType, attempts, error.Message, _options.RetryDelay(attempts), setAside);
     }
 }
-
-/// <summary>What one round of dispatching did: rows sent, rows that failed (some set aside), and whether it stopped early.</summary>
-public sealed record DispatchResult(int Sent, IReadOnlyList<FailedDispatch> Failed, bool Interrupted)
-{
-    public static readonly DispatchResult Nothing = new(0, [], false);
-
-    /// <summary>Rows taken this round, sent or not.</summary>
-    public int Handled => Sent + Failed.Count;
-}
-
-/// <summary>A row that was not sent: its attempts so far, the error, when it is tried again, or that it was set aside.</summary>
-public sealed record FailedDispatch(Guid TokenId, string MessageType, int Attempts, string Error, TimeSpan RetryIn, bool SetAside);

@@ -27,6 +27,32 @@ public sealed class ConfigurationTests
             Infrastructure.From(Configuration(("ConnectionStrings:RabbitMq", "http://localhost:15672"), ("ConnectionStrings:Postgres", "Host=db")))).Message, StringComparison.Ordinal);
 
     [Fact]
+    public void UseDelayedExchange_is_refused_naming_what_to_set_instead() =>
+        Assert.Contains("ConnectionStrings:Postgres", Assert.Throws<StartupException>(() => Infrastructure.From(Configuration(
+            ("ConnectionStrings:RabbitMq", "amqp://guest:guest@localhost:5672/"), ("Scheduling:UseDelayedExchange", "true")))).Message, StringComparison.Ordinal);
+
+    /// <summary>
+    /// It ran the in-memory ledger behind a durable broker: each instance its own cap, the backlog lost on restart. An
+    /// operator who still sets it (here as the environment does) learns in one line what to do instead.
+    /// </summary>
+    [Fact]
+    public async Task The_service_binary_with_UseDelayedExchange_exits_non_zero_with_one_line_naming_it()
+    {
+        await using var service = ServiceProcess.Launch(new Dictionary<string, string>
+        {
+            ["ConnectionStrings__RabbitMq"] = "amqp://guest:guest@127.0.0.1:1/",
+            ["Scheduling__UseDelayedExchange"] = "true",
+            ["Kling__ApiKey"] = "test-key",
+        });
+
+        var (exitCode, line, _) = await OneLineExitAsync(service);
+
+        Assert.Equal(2, exitCode);
+        Assert.StartsWith("KlingService cannot start: Scheduling:UseDelayedExchange", line, StringComparison.Ordinal);
+        Assert.Contains("ConnectionStrings:Postgres", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void No_connection_strings_means_the_embedded_mode()
     {
         var infrastructure = Infrastructure.From(Configuration());
@@ -368,7 +394,6 @@ public sealed class ConfigurationTests
     {
         ["ConnectionStrings:RabbitMq"] = null,
         ["ConnectionStrings:Postgres"] = null,
-        ["Scheduling:UseDelayedExchange"] = false,
         [KlingService.Persistence.PostgresSchemaInitializer.StartupTimeoutKey] = TimeSpan.FromMinutes(1),
         ["Health:Urls"] = "http://127.0.0.1:8081",
     };

@@ -1,5 +1,6 @@
 using KlingService.Contracts;
 using KlingService.Simulator;
+using KlingService.TestHooks;
 using KlingService.Tests.Fixtures;
 using Npgsql;
 using Xunit.Abstractions;
@@ -41,7 +42,7 @@ public sealed class SagaOutboxCrashTests(InfrastructureFixture infrastructure, I
     [Fact]
     public async Task A_crash_right_after_the_sagas_final_commit_still_delivers_the_terminal_event_once()
     {
-        var first = await StartServiceAsync(new Dictionary<string, string> { ["KLING_TEST_CRASH_AFTER_SAGA_FINAL_COMMIT"] = "1" });
+        var first = await StartServiceAsync(CrashAfter(CrashingCommitObserver.CrashAfterSagaFinalCommit));
         var command = new GenerateVideo(Guid.NewGuid(), Images.Base64Png(), $"outbox crash {Guid.NewGuid():N}", VideoMode.Standard, 5);
         await _client.SendAsync([command]);
 
@@ -68,7 +69,7 @@ public sealed class SagaOutboxCrashTests(InfrastructureFixture infrastructure, I
     [Fact]
     public async Task A_crash_right_after_the_launcher_recorded_a_task_still_announces_it_once_and_the_job_ends_once()
     {
-        var first = await StartServiceAsync(new Dictionary<string, string> { ["KLING_TEST_CRASH_AFTER_TASK_RECORDED"] = "1" });
+        var first = await StartServiceAsync(CrashAfter(CrashingCommitObserver.CrashAfterTaskRecorded));
         var command = new GenerateVideo(Guid.NewGuid(), Images.Base64Png(), $"launcher crash {Guid.NewGuid():N}", VideoMode.Standard, 5);
         await _client.SendAsync([command]);
 
@@ -88,6 +89,16 @@ public sealed class SagaOutboxCrashTests(InfrastructureFixture infrastructure, I
         Assert.Equal(command.RequestId, Assert.IsType<VideoReady>(Assert.Single(_client.Terminal)).RequestId);
         Assert.Equal(1, _simulator.Board.Stats().CreateCalls);
     }
+
+    /// <summary>
+    /// The service with the test's commit observer loaded into its process before Main (a startup hook), armed to kill it at
+    /// the commit <paramref name="variable"/> names: the service's assembly holds no test code.
+    /// </summary>
+    private static Dictionary<string, string> CrashAfter(string variable) => new()
+    {
+        ["DOTNET_STARTUP_HOOKS"] = typeof(CrashingCommitObserver).Assembly.Location,
+        [variable] = "1",
+    };
 
     private async Task<ServiceProcess> StartServiceAsync(IDictionary<string, string>? settings = null)
     {
