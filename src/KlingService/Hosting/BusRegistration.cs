@@ -88,7 +88,7 @@ public static class BusRegistration
         }
         else
         {
-            // In memory this is the transport's own delay; on RabbitMQ it needs the delayed-exchange plugin.
+            // Only the embedded mode gets here (RabbitMQ always comes with PostgreSQL): the in-memory transport's own delay.
             bus.UseDelayedMessageScheduler();
         }
     }
