@@ -120,7 +120,9 @@ public sealed class DurableJobTests(InfrastructureFixture infrastructure, ITestO
         output.WriteLine($"unknown: {unknown.Count - withTask.Count} never reached the provider, {answeredJustBefore.Count} answered by it " +
             $"{string.Join(", ", answeredJustBefore.Select(at => $"{(killedAt - at).TotalMilliseconds:F0} ms"))} before the kill returned");
         Assert.InRange(withTask.Count - answeredJustBefore.Count, 0, unanswered);
-        Assert.All(answeredJustBefore, at => Assert.InRange(killedAt - at, TimeSpan.Zero, TimeSpan.FromSeconds(1)));
+        // Answered at most a second before the kill returned; one written after it (seen: 47 ms, the kernel takes writes for
+        // a socket whose process just died until its reset arrives) went to a caller already dead: in flight just the same.
+        Assert.All(answeredJustBefore, at => Assert.True(killedAt - at <= TimeSpan.FromSeconds(1), $"Answered {killedAt - at} before the kill."));
         Assert.All(unknown, f => Assert.Contains("a task may have been created and charged", f.Message, StringComparison.Ordinal));
         Assert.Equal(jobs - unknown.Count, ready);
         // Each ready job has its one task; a job caught in flight has one task or none (the call may not have arrived).
